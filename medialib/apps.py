@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MedialibConfig(AppConfig):
+    verbose_name = "Media library"
+    name = "medialib"

@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+def generate_public_id() -> str:
+    """24 lowercase hex characters, as ImageKit's `fileId`."""
+    return secrets.token_hex(12)
+
+
+class Folder(models.Model):
+    """A folder in the library; the root ("/") is implicit and has no row."""
+
+    folder_id = models.CharField(max_length=24, unique=True, default=generate_public_id)
+    # Normalised: begins with "/", no trailing "/", e.g. "/products/shoes".
+    path = models.CharField(max_length=1024, unique=True)
+    name = models.CharField(max_length=255)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=255, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Asset(models.Model):
+    class FileType(models.TextChoices):
+        IMAGE = "image", "Image"
+        NON_IMAGE = "non-image", "Non-image"
+
+    file_id = models.CharField(max_length=24, unique=True, default=generate_public_id)
+    folder = models.ForeignKey(
+        Folder, null=True, blank=True, on_delete=models.PROTECT, related_name="assets"
+    )
+    name = models.CharField(max_length=255)
+    # "/<folder path>/<name>"; unique, as a path names one current file.
+    file_path = models.CharField(max_length=1280, unique=True)
+    file_type = models.CharField(max_length=16, choices=FileType.choices)
+    is_private = models.BooleanField(default=False)
+    is_published = models.BooleanField(default=True)
+    description = models.TextField(blank=True)
+    custom_coordinates = models.CharField(max_length=255, blank=True)
+    custom_metadata = models.JSONField(default=dict, blank=True)
+    tags = models.ManyToManyField(Tag, through="AssetTag", related_name="assets", blank=True)
+    current_version = models.ForeignKey(
+        "AssetVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # Listing a folder sorted by creation (the default sort of GET /v1/files).
+            models.Index(fields=["folder", "created_at"], name="asset_folder_created_idx"),
+            models.Index(fields=["created_at"], name="asset_created_idx"),
+            models.Index(fields=["name"], name="asset_name_idx"),
+            models.Index(fields=["file_type", "created_at"], name="asset_type_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_path
+
+
+class AssetTag(models.Model):
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="asset_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="asset_tags")
+    # Keeps the order the user gave, as ImageKit returns tags in that order.
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "tag"], name="asset_tag_unique"),
+        ]
+
+
+class AssetVersion(models.Model):
+    class Origin(models.TextChoices):
+        UPLOAD = "upload", "Upload"
+        OVERWRITE = "overwrite", "Overwrite"
+        RESTORE = "restore", "Restore"
+        COPY = "copy", "Copy"
+        EXTENSION = "extension", "Extension"
+
+    version_id = models.CharField(max_length=24, unique=True, default=generate_public_id)
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    storage_key = models.CharField(max_length=1024)
+    thumbnail_key = models.CharField(max_length=1024, blank=True)
+    size = models.BigIntegerField()
+    mime = models.CharField(max_length=255)
+    # Short format name as searchQuery's `format` uses it: jpg, png, webp, pdf...
+    format = models.CharField(max_length=32, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    has_alpha = models.BooleanField(default=False)
+    checksum = models.CharField(max_length=64, help_text="SHA-256 of the stored bytes")
+    embedded_metadata = models.JSONField(default=dict, blank=True)
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.UPLOAD)
+    # The extension (e.g. "remove-bg") or version this one came from.
+    origin_detail = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["asset", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "number"], name="asset_version_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} v{self.number}"
+
+
+class ApiKey(models.Model):
+    """A private API key; only a hash of its secret is stored.
+
+    The key handed out is `<prefix>_<secret>`; `prefix` finds the row, the
+    secret is checked against `secret_hash`.
+    """
+
+    name = models.CharField(max_length=255)
+    prefix = models.CharField(max_length=32, unique=True)
+    secret_hash = models.CharField(max_length=128)
+    public_key = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+        constraints = [
+            models.CheckConstraint(condition=~Q(prefix=""), name="api_key_prefix_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

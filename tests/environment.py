@@ -1,0 +1,21 @@
+"""Environment for the test suite, set before Django reads its settings (loaded with -p)."""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+_own_var_dir = None
+if "VAR_DIR" not in os.environ:
+    _own_var_dir = tempfile.mkdtemp(prefix="medialib-test-")
+    os.environ["VAR_DIR"] = _own_var_dir
+# Built once from the installed wheel and reused across runs (see extensions.offline_models).
+os.environ.setdefault(
+    "OFFLINE_MODELS_DIR", str(Path(__file__).resolve().parent.parent / "var" / "models")
+)
+
+
+def pytest_unconfigure(config) -> None:
+    if _own_var_dir:
+        shutil.rmtree(_own_var_dir, ignore_errors=True)
