@@ -93,6 +93,9 @@ class AssetTag(models.Model):
             models.UniqueConstraint(fields=["asset", "tag"], name="asset_tag_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.asset_id}: {self.tag_id}"
+
 
 class AssetVersion(models.Model):
     class Origin(models.TextChoices):

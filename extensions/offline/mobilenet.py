@@ -64,7 +64,9 @@ class _GraphBuilder:
         self.initializers.append(numpy_helper.from_array(value.astype(np.float32), name))
         return name
 
-    def conv_bn(self, x: str, conv: str, bn: str, *, stride: int, depthwise: bool, relu6: bool) -> str:
+    def conv_bn(
+        self, x: str, conv: str, bn: str, *, stride: int, depthwise: bool, relu6: bool
+    ) -> str:
         weight = self._take(f"{conv}.weight")
         gamma = self._take(f"{bn}.weight")
         beta = self._take(f"{bn}.bias")
@@ -102,20 +104,29 @@ class _GraphBuilder:
         h = x
         layer = 0
         if expand != 1:
-            h = self.conv_bn(h, f"{block}.0.0", f"{block}.0.1", stride=1, depthwise=False, relu6=True)
+            h = self.conv_bn(
+                h, f"{block}.0.0", f"{block}.0.1", stride=1, depthwise=False, relu6=True
+            )
             layer = 1
         h = self.conv_bn(
             h, f"{block}.{layer}.0", f"{block}.{layer}.1", stride=stride, depthwise=True, relu6=True
         )
         h = self.conv_bn(
-            h, f"{block}.{layer + 1}", f"{block}.{layer + 2}", stride=1, depthwise=False, relu6=False
+            h,
+            f"{block}.{layer + 1}",
+            f"{block}.{layer + 2}",
+            stride=1,
+            depthwise=False,
+            relu6=False,
         )
         # torchvision adds the shortcut exactly when the block keeps stride and width.
         first = self._weights[f"{block}.0.0.weight"]
         in_channels = first.shape[1] if expand != 1 else first.shape[0]
         out_channels = self._weights[f"{block}.{layer + 1}.weight"].shape[0]
         if stride == 1 and in_channels == out_channels:
-            self.nodes.append(helper.make_node("Add", [x, h], [f"{block}.sum"], name=f"{block}.add"))
+            self.nodes.append(
+                helper.make_node("Add", [x, h], [f"{block}.sum"], name=f"{block}.add")
+            )
             return f"{block}.sum"
         return h
 
@@ -126,9 +137,13 @@ class _GraphBuilder:
         weight = self._constant("classifier.1.weight", self._take("classifier.1.weight"))
         bias = self._constant("classifier.1.bias", self._take("classifier.1.bias"))
         self.nodes.append(
-            helper.make_node("Gemm", [flat, weight, bias], ["logits"], name="classifier.1", transB=1)
+            helper.make_node(
+                "Gemm", [flat, weight, bias], ["logits"], name="classifier.1", transB=1
+            )
         )
-        self.nodes.append(helper.make_node("Softmax", ["logits"], [OUTPUT_NAME], name="softmax", axis=1))
+        self.nodes.append(
+            helper.make_node("Softmax", ["logits"], [OUTPUT_NAME], name="softmax", axis=1)
+        )
         return OUTPUT_NAME
 
     def check_all_used(self) -> None:
@@ -140,21 +155,29 @@ class _GraphBuilder:
 def build_mobilenet_v2(weights: Mapping[str, np.ndarray]) -> onnx.ModelProto:
     """Return the checked ONNX model of MobileNetV2 with these torchvision weights."""
     builder = _GraphBuilder(weights)
-    x = builder.conv_bn(INPUT_NAME, "features.0.0", "features.0.1", stride=2, depthwise=False, relu6=True)
+    x = builder.conv_bn(
+        INPUT_NAME, "features.0.0", "features.0.1", stride=2, depthwise=False, relu6=True
+    )
     index = 1
     for expand, _channels, repeats, first_stride in INVERTED_RESIDUAL_SETTING:
         for repeat in range(repeats):
             stride = first_stride if repeat == 0 else 1
             x = builder.inverted_residual(x, index, expand=expand, stride=stride)
             index += 1
-    x = builder.conv_bn(x, f"features.{index}.0", f"features.{index}.1", stride=1, depthwise=False, relu6=True)
+    x = builder.conv_bn(
+        x, f"features.{index}.0", f"features.{index}.1", stride=1, depthwise=False, relu6=True
+    )
     builder.classifier(x)
     builder.check_all_used()
 
     graph = helper.make_graph(
         builder.nodes,
         "mobilenet_v2",
-        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, ["batch", 3, "height", "width"])],
+        [
+            helper.make_tensor_value_info(
+                INPUT_NAME, TensorProto.FLOAT, ["batch", 3, "height", "width"]
+            )
+        ],
         [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["batch", NUM_CLASSES])],
         initializer=builder.initializers,
     )
@@ -180,8 +203,8 @@ def preprocess(image: Image.Image) -> np.ndarray:
     else:
         size = (int(RESIZE_TO * width / height), RESIZE_TO)
     resized = image.resize(size, Image.Resampling.BILINEAR)
-    left = int(round((size[0] - CROP_TO) / 2.0))
-    top = int(round((size[1] - CROP_TO) / 2.0))
+    left = round((size[0] - CROP_TO) / 2.0)
+    top = round((size[1] - CROP_TO) / 2.0)
     cropped = resized.crop((left, top, left + CROP_TO, top + CROP_TO))
     pixels = np.asarray(cropped, dtype=np.float32) / 255.0
     normalised = (pixels - _MEAN) / _STD

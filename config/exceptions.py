@@ -1,0 +1,95 @@
+"""The one application error type and the one API exception handler.
+
+Every API error has ImageKit's shape: `{"message": ..., "help": ...}`, plus
+`reason` or other fields where ImageKit sends them. Services raise
+`ApplicationError` subclasses; views never build error bodies themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+HELP = "For support kindly contact the administrator of this media library."
+
+
+class ApplicationError(Exception):
+    status_code = 400
+    default_message = "The request could not be processed."
+
+    def __init__(self, message: str | None = None, **extra: Any) -> None:
+        self.message = message or self.default_message
+        self.extra = extra
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, Any]:
+        return {"message": self.message, "help": HELP, **self.extra}
+
+
+class BadRequest(ApplicationError):
+    status_code = 400
+
+
+class NotAuthenticated(ApplicationError):
+    status_code = 401
+    default_message = "Your request does not contain private API key."
+
+
+class Forbidden(ApplicationError):
+    status_code = 403
+    default_message = "You do not have permission to perform this action."
+
+
+class NotFound(ApplicationError):
+    status_code = 404
+    default_message = "The requested resource does not exist."
+
+
+class Conflict(ApplicationError):
+    status_code = 409
+
+
+class PayloadTooLarge(ApplicationError):
+    status_code = 413
+    default_message = "The file is larger than this library accepts."
+
+
+class UnsupportedMediaType(ApplicationError):
+    status_code = 415
+
+
+class TooManyRequests(ApplicationError):
+    status_code = 429
+    default_message = "Too many requests."
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Return ImageKit-shaped errors; None (a 500) for what is not an API error."""
+    if isinstance(exc, ApplicationError):
+        return Response(exc.body(), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    message = _detail_message(exc.detail) if isinstance(exc, drf_exceptions.APIException) else ""
+    if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
+        response.status_code = 401
+        message = message or NotAuthenticated.default_message
+    response.data = {"message": message or str(exc), "help": HELP}
+    return response
+
+
+def _detail_message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        return "; ".join(f"{key}: {_detail_message(value)}" for key, value in detail.items())
+    if isinstance(detail, list):
+        return "; ".join(_detail_message(item) for item in detail)
+    return str(detail)

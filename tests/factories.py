@@ -1,0 +1,87 @@
+"""factory-boy factories shared by the whole suite.
+
+Images are made in memory with Pillow (`make_image_bytes`); no fixture files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import factory
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from medialib.models import Asset, AssetVersion, Folder, Tag
+
+
+def make_image_bytes(
+    size: tuple[int, int] = (64, 48), color: str = "red", fmt: str = "PNG", mode: str = "RGB"
+) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, color).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "password")
+
+
+class FolderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Folder
+
+    name = factory.Sequence(lambda n: f"folder{n}")
+    path = factory.LazyAttribute(lambda folder: f"/{folder.name}")
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"tag{n}")
+
+
+class AssetFactory(factory.django.DjangoModelFactory):
+    """An image asset with one stored version (a small PNG)."""
+
+    class Meta:
+        model = Asset
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"image{n}.png")
+    file_path = factory.LazyAttribute(lambda asset: f"/{asset.name}")
+    file_type = Asset.FileType.IMAGE
+
+    @factory.post_generation
+    def version(asset: Asset, create: bool, extracted: bytes | None, **kwargs) -> None:
+        if not create:
+            return
+        content = extracted or make_image_bytes(**kwargs)
+        image = Image.open(io.BytesIO(content))
+        key = default_storage.save(
+            f"files/{asset.file_id}/v1/{asset.name}", ContentFile(content)
+        )
+        version = AssetVersion.objects.create(
+            asset=asset,
+            number=1,
+            storage_key=key,
+            size=len(content),
+            mime=Image.MIME[image.format],
+            format=image.format.lower().replace("jpeg", "jpg"),
+            width=image.width,
+            height=image.height,
+            has_alpha=image.mode in ("RGBA", "LA", "PA"),
+            checksum=hashlib.sha256(content).hexdigest(),
+        )
+        asset.current_version = version
+        asset.save(update_fields=["current_version"])
