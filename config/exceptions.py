@@ -71,7 +71,11 @@ class TooManyRequests(ApplicationError):
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Return ImageKit-shaped errors; None (a 500) for what is not an API error."""
     if isinstance(exc, ApplicationError):
-        return Response(exc.body(), status=exc.status_code)
+        response = Response(exc.body(), status=exc.status_code)
+        if isinstance(exc, Conflict):
+            # ImageKit's SDKs retry 409s unless told not to; a taken name stays taken.
+            response["x-should-retry"] = "false"
+        return response
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -12,8 +12,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from config.celery import app as celery_app
+from kombu import Connection
 
 
 def check_database() -> None:
@@ -24,7 +23,12 @@ def check_database() -> None:
 
 def check_broker() -> None:
     # Read per call so an operator (or a test) sees the broker in the settings now.
-    with celery_app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
+    with Connection(
+        settings.CELERY_BROKER_URL,
+        transport=getattr(settings, "CELERY_BROKER_TRANSPORT", None),
+        transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        connect_timeout=2,
+    ) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 

@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "medialib.middleware.RequestIdMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -157,6 +158,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests with a real worker use the database from several threads: a file (WAL, busy
+    # timeout) waits for a writer, where the shared in-memory one fails "table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 if env_str("TEST_DATABASE_NAME"):
     # Lets several test runs share one PostgreSQL server without colliding.
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
@@ -231,6 +235,9 @@ MEDIALIB_MAX_UPLOAD_BYTES = env_int("MEDIALIB_MAX_UPLOAD_BYTES", 50 * 1024 * 102
 MEDIALIB_MAX_IMAGE_PIXELS = env_int("MEDIALIB_MAX_IMAGE_PIXELS", 100_000_000)
 MEDIALIB_URL_FETCH_TIMEOUT = env_float("MEDIALIB_URL_FETCH_TIMEOUT", 8.0)
 MEDIALIB_SIGNED_URL_TTL = env_int("MEDIALIB_SIGNED_URL_TTL", 3600)
+# Derives API private keys from their stored salt (client-side upload signatures
+# need the private key). Changing it invalidates every API key's signatures.
+MEDIALIB_API_KEY_SECRET = env_str("MEDIALIB_API_KEY_SECRET") or SECRET_KEY
 
 # Celery -------------------------------------------------------------------------
 
@@ -241,6 +248,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport raises FileNotFoundError if these are missing.
     for _sub in ("queue", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -265,7 +273,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 2.0)
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Used client-side upload tokens are kept until their expiry has passed.
+    "medialib-purge-upload-tokens": {
+        "task": "medialib.tasks.purge_upload_tokens",
+        "schedule": 3600.0,
+    },
+}
 # Queues: providers-io for network-bound provider calls, providers-cpu for
 # offline models, webhooks for deliveries, default for everything else.
 CELERY_TASK_ROUTES: dict = {}
@@ -275,6 +289,7 @@ CELERY_QUEUES_ALL = ["default", "providers-io", "providers-cpu", "webhooks"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "medialib.api.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -316,11 +331,40 @@ AWS_REKOGNITION_REGION = env_str("AWS_REKOGNITION_REGION", env_str("AWS_DEFAULT_
 REMOVE_BG_API_KEY = env_str("REMOVE_BG_API_KEY")
 REMOVE_BG_API_URL = env_str("REMOVE_BG_API_URL", "https://api.remove.bg/v1.0/removebg")
 PROVIDER_TIMEOUT = env_float("PROVIDER_TIMEOUT", 30.0)
+# Explicit Rekognition keys; empty means boto3's usual environment variables and files.
+AWS_REKOGNITION_ACCESS_KEY_ID = env_str("AWS_REKOGNITION_ACCESS_KEY_ID")
+AWS_REKOGNITION_SECRET_ACCESS_KEY = env_str("AWS_REKOGNITION_SECRET_ACCESS_KEY")
+# Runs: attempts (the sync one included), backoff between them (doubling, ±20% jitter,
+# never less than a provider's Retry-After), and how long one attempt holds its run; the
+# lease must outlast PROVIDER_TIMEOUT, or a slow call would be taken over by the sweep.
+EXTENSIONS_MAX_ATTEMPTS = env_int("EXTENSIONS_MAX_ATTEMPTS", 5)
+EXTENSIONS_RETRY_BASE_DELAY = env_float("EXTENSIONS_RETRY_BASE_DELAY", 10.0)
+EXTENSIONS_RETRY_MAX_DELAY = env_float("EXTENSIONS_RETRY_MAX_DELAY", 600.0)
+EXTENSIONS_LEASE_SECONDS = env_int("EXTENSIONS_LEASE_SECONDS", int(PROVIDER_TIMEOUT) + 270)
+# The sweep sends again pending runs whose next attempt is this overdue (broker down,
+# worker lost), at most EXTENSIONS_SWEEP_BATCH per sweep.
+EXTENSIONS_SWEEP_AFTER = env_float("EXTENSIONS_SWEEP_AFTER", 60.0)
+EXTENSIONS_SWEEP_BATCH = env_int("EXTENSIONS_SWEEP_BATCH", 500)
+CELERY_BEAT_SCHEDULE["extensions-sweep-pending-runs"] = {
+    "task": "extensions.tasks.sweep_pending_runs",
+    "schedule": env_float("EXTENSIONS_SWEEP_INTERVAL", 30.0),
+}
 
 # Webhooks -----------------------------------------------------------------------
 
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", DEBUG)
 WEBHOOKS_TIMEOUT = env_float("WEBHOOKS_TIMEOUT", 30.0)
+# CA certificates that https receivers are verified against; empty means certifi's.
+WEBHOOKS_CA_BUNDLE = env_str("WEBHOOKS_CA_BUNDLE")
+# One task per delivery on its own queue; its workers should use a thread or
+# gevent pool with a high concurrency, since they wait on receivers.
+CELERY_TASK_ROUTES["webhooks.tasks.deliver_webhook"] = {"queue": "webhooks"}
+# Sends the deliveries that are due and have no task on its way (retries, and
+# any whose task could not be sent).
+CELERY_BEAT_SCHEDULE["webhooks-sweep-due-deliveries"] = {
+    "task": "webhooks.tasks.sweep_due_deliveries",
+    "schedule": env_float("WEBHOOKS_SWEEP_INTERVAL", 10.0),
+}
 
 # Logging ------------------------------------------------------------------------
 

@@ -51,7 +51,8 @@ class Asset(models.Model):
     folder = models.ForeignKey(
         Folder, null=True, blank=True, on_delete=models.PROTECT, related_name="assets"
     )
-    name = models.CharField(max_length=255)
+    # db_index: on PostgreSQL Django adds the LIKE index that `name : "prefix"` searches use.
+    name = models.CharField(max_length=255, db_index=True)
     # "/<folder path>/<name>"; unique, as a path names one current file.
     file_path = models.CharField(max_length=1280, unique=True)
     file_type = models.CharField(max_length=16, choices=FileType.choices)
@@ -73,7 +74,8 @@ class Asset(models.Model):
             # Listing a folder sorted by creation (the default sort of GET /v1/files).
             models.Index(fields=["folder", "created_at"], name="asset_folder_created_idx"),
             models.Index(fields=["created_at"], name="asset_created_idx"),
-            models.Index(fields=["name"], name="asset_name_idx"),
+            # sort=ASC_UPDATED / DESC_UPDATED of GET /v1/files.
+            models.Index(fields=["updated_at"], name="asset_updated_idx"),
             models.Index(fields=["file_type", "created_at"], name="asset_type_created_idx"),
         ]
 
@@ -105,9 +107,12 @@ class AssetVersion(models.Model):
         COPY = "copy", "Copy"
         EXTENSION = "extension", "Extension"
 
+    # The first version's id is its asset's fileId, as ImageKit's `versionInfo`.
     version_id = models.CharField(max_length=24, unique=True, default=generate_public_id)
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
+    # The file name this version was stored under (the asset may be renamed later).
+    name = models.CharField(max_length=255, blank=True)
     storage_key = models.CharField(max_length=1024)
     thumbnail_key = models.CharField(max_length=1024, blank=True)
     size = models.BigIntegerField()
@@ -147,6 +152,10 @@ class ApiKey(models.Model):
     name = models.CharField(max_length=255)
     prefix = models.CharField(max_length=32, unique=True)
     secret_hash = models.CharField(max_length=128)
+    # Random per key; with settings.MEDIALIB_API_KEY_SECRET it derives the
+    # private key again (see medialib.services.api_key_private_key), which
+    # client-side upload signatures need. Useless without that setting.
+    derivation_salt = models.CharField(max_length=64, blank=True)
     public_key = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -168,3 +177,25 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class UploadToken(models.Model):
+    """A client-side upload `token` seen once; a second use is refused.
+
+    A row may be purged once `expire` has passed: a signature with the same
+    token and a later `expire` can only come from the private key's holder.
+    """
+
+    token = models.CharField(max_length=255, unique=True)
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="upload_tokens")
+    expire = models.DateTimeField()
+    used_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # Purging the tokens whose expiry has passed.
+            models.Index(fields=["expire"], name="upload_token_expire_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.token

@@ -70,13 +70,31 @@ def main() -> int:
                 "4",
                 "--timeout",
                 "120",
+                "--graceful-timeout",
+                "5",
                 "--access-logfile",
                 "-",
             ],
         ),
         start(
             "worker",
-            [str(BIN / "celery"), "-A", "config", "worker", "-Q", queues, "-c", "2", "-l", "INFO"],
+            # Threads: provider calls and webhook deliveries wait on the network, and
+            # the offline models release the GIL, so one slow receiver or model
+            # holds one thread of eight, not half the worker.
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                queues,
+                "-P",
+                "threads",
+                "-c",
+                "8",
+                "-l",
+                "INFO",
+            ],
         ),
         start("beat", [str(BIN / "celery"), "-A", "config", "beat", "-l", "INFO"]),
     ]

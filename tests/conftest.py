@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -7,6 +9,31 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
 from config.celery import app as celery_app
+from tests.fakes.removebg import removebg_fake  # noqa: F401 (a fixture for the whole suite)
+from webhooks.ssrf import AddressGuard
+
+
+def resolve_loopback_only(host: str, port: int, *args: object, **kwargs: object) -> list:
+    """getaddrinfo for tests: IP literals and localhost only, never a DNS query."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if host != "localhost":
+            raise socket.gaierror(socket.EAI_NONAME, f"tests resolve no names ({host})") from None
+    return socket.getaddrinfo(host, port, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_dns_lookups() -> Iterator[None]:
+    """Outbound requests of the product resolve no name through real DNS during tests.
+
+    Together with providers pointed at loopback, this keeps every test's traffic
+    on this machine even where a test names a host like hooks.example.com.
+    """
+    original = AddressGuard.resolver
+    AddressGuard.resolver = staticmethod(resolve_loopback_only)
+    yield
+    AddressGuard.resolver = original
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,7 @@ def test_it_leaves_no_probe_file_in_storage(client):
 def test_it_names_what_is_down_with_503(client, settings):
     # A broker on a port nothing listens on: the check must fail, not hang.
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    settings.CELERY_BROKER_TRANSPORT = None
 
     response = client.get("/healthz")
 

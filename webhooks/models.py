@@ -49,14 +49,19 @@ class WebhookDelivery(models.Model):
     first_attempt_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # A worker holds the delivery while it sends (see services.delivery_attempt).
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # When the task last sent for this delivery is due to run, so the sweep
+    # does not queue the same delivery again every few seconds.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "webhook deliveries"
         indexes = [
-            # The sweep: pending deliveries whose next attempt is due.
+            # The sweep (selectors.due_delivery_ids): pending deliveries whose
+            # next attempt is due.
             models.Index(
                 fields=["next_attempt_at"],
                 name="delivery_pending_due_idx",
@@ -78,7 +83,7 @@ class DeliveryAttempt(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     status_code = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
-    # Capped (see webhooks.services) so a large answer cannot fill the database.
+    # Capped (webhooks.outbound.RESPONSE_BODY_LIMIT) so a large answer cannot fill the database.
     response_body = models.TextField(blank=True)
 
     class Meta:

@@ -1,0 +1,192 @@
+"""The public extensions, their parameters, and the providers that can serve them.
+
+Adding a provider is one module in `extensions/providers/` and one `Backend` line
+below, named in the `backends` of the extensions it can serve. Provider modules are
+imported only when a run needs them: a missing optional dependency or a module still
+being written disables that backend instead of the whole app.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from extensions.providers.base import ExtensionParamsError, Provider
+
+logger = logging.getLogger(__name__)
+
+AUTO_TAGGING = "auto-tagging"
+REMOVE_BG = "remove-bg"
+
+# Tried in the request within EXTENSIONS_SYNC_BUDGET, then on a worker.
+SYNC_FIRST = "sync-first"
+# Always on a worker.
+ASYNC = "async"
+
+# Network-bound calls (thread pools, high concurrency) and CPU-bound offline models
+# (one process per core) never wait behind each other.
+QUEUE_IO = "providers-io"
+QUEUE_CPU = "providers-cpu"
+
+MAX_TAGS_LIMIT = 30
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A provider class, by dotted path, and the queue its calls run on."""
+
+    path: str
+    queue: str
+
+    def provider_class(self) -> type[Provider]:
+        module_name, class_name = self.path.rsplit(".", 1)
+        return getattr(importlib.import_module(module_name), class_name)
+
+    def load(self) -> Provider | None:
+        """Return a provider instance, or None when its module cannot be imported."""
+        try:
+            return self.provider_class()()
+        except (ImportError, AttributeError):
+            logger.warning("Extension provider %s is not available", self.path, exc_info=True)
+            return None
+
+
+GOOGLE_VISION = Backend("extensions.providers.google_vision.GoogleVisionProvider", QUEUE_IO)
+AWS_REKOGNITION = Backend("extensions.providers.aws_rekognition.RekognitionProvider", QUEUE_IO)
+REMOVE_BG_API = Backend("extensions.providers.removebg.RemoveBgProvider", QUEUE_IO)
+LOCAL_TAGGER = Backend("extensions.providers.local_tagging.LocalAutoTagger", QUEUE_CPU)
+LOCAL_REMOVER = Backend("extensions.providers.local_remove_bg.LocalBackgroundRemover", QUEUE_CPU)
+
+
+def _number(item: dict[str, Any], key: str, *, low: float, high: float) -> float | int:
+    value = item.get(key)
+    if value is None:
+        raise ExtensionParamsError(f"{key} is required", field=key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ExtensionParamsError(f"{key} must be a number", field=key)
+    if not low <= value <= high:
+        raise ExtensionParamsError(f"{key} must be between {low:g} and {high:g}", field=key)
+    return value
+
+
+def validate_auto_tagging(item: dict[str, Any]) -> dict[str, Any]:
+    """Return {"minConfidence", "maxTags"} of an auto-tagging item."""
+    _refuse_unknown_keys(item, {"minConfidence", "maxTags"})
+    min_confidence = _number(item, "minConfidence", low=0, high=100)
+    max_tags = _number(item, "maxTags", low=1, high=MAX_TAGS_LIMIT)
+    if isinstance(max_tags, float):
+        if not max_tags.is_integer():
+            raise ExtensionParamsError("maxTags must be a whole number", field="maxTags")
+        max_tags = int(max_tags)
+    return {"minConfidence": min_confidence, "maxTags": max_tags}
+
+
+def validate_remove_bg(item: dict[str, Any]) -> dict[str, Any]:
+    """Return {"options": {...}} of a remove-bg item (options checked by the remove.bg module)."""
+    _refuse_unknown_keys(item, {"options"})
+    if "options" not in item or item["options"] is None:
+        return {"options": {}}
+    from extensions.providers.removebg import validate_options
+
+    return {"options": validate_options(item["options"])}
+
+
+def _refuse_unknown_keys(item: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(item) - allowed - {"name"})
+    if unknown:
+        raise ExtensionParamsError(
+            f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})", field=unknown[0]
+        )
+
+
+@dataclass(frozen=True)
+class Extension:
+    name: str
+    kind: str
+    mode: str
+    validate: Callable[[dict[str, Any]], dict[str, Any]]
+    # In order of preference: the first configured one serves the run.
+    backends: tuple[Backend, ...]
+    # Serves the name when no backend is configured and EXTENSIONS_OFFLINE_FALLBACK is on.
+    fallback: Backend | None = None
+
+    @property
+    def units(self) -> int:
+        return settings.EXTENSION_UNITS[self.name]
+
+    def candidates(self) -> tuple[Backend, ...]:
+        """Every backend that may serve this extension, including the fallback."""
+        return self.backends + ((self.fallback,) if self.fallback else ())
+
+    def resolve(self) -> tuple[Backend, Provider] | None:
+        """Return the backend that serves this extension now, or None if none can."""
+        choices = self.backends
+        if self.fallback and settings.EXTENSIONS_OFFLINE_FALLBACK:
+            choices += (self.fallback,)
+        for backend in choices:
+            provider = backend.load()
+            if provider is not None and provider.is_configured():
+                return backend, provider
+        return None
+
+    def backend_named(self, provider_name: str) -> tuple[Backend, Provider] | None:
+        """Return the backend whose provider is called `provider_name` (as recorded on a run)."""
+        for backend in self.candidates():
+            provider = backend.load()
+            if provider is not None and provider.name == provider_name:
+                return backend, provider
+        return None
+
+
+EXTENSIONS: dict[str, Extension] = {
+    extension.name: extension
+    for extension in [
+        Extension(
+            "google-auto-tagging",
+            AUTO_TAGGING,
+            SYNC_FIRST,
+            validate_auto_tagging,
+            backends=(GOOGLE_VISION,),
+            fallback=LOCAL_TAGGER,
+        ),
+        Extension(
+            "aws-auto-tagging",
+            AUTO_TAGGING,
+            SYNC_FIRST,
+            validate_auto_tagging,
+            backends=(AWS_REKOGNITION,),
+            fallback=LOCAL_TAGGER,
+        ),
+        Extension(
+            "remove-bg",
+            REMOVE_BG,
+            ASYNC,
+            validate_remove_bg,
+            backends=(REMOVE_BG_API,),
+            fallback=LOCAL_REMOVER,
+        ),
+        Extension(
+            "local-auto-tagging",
+            AUTO_TAGGING,
+            SYNC_FIRST,
+            validate_auto_tagging,
+            backends=(LOCAL_TAGGER,),
+        ),
+        Extension(
+            "local-remove-bg", REMOVE_BG, ASYNC, validate_remove_bg, backends=(LOCAL_REMOVER,)
+        ),
+    ]
+}
+
+# Names ImageKit's newer SDKs know, refused with a clear message until built.
+NOT_SUPPORTED = frozenset({"ai-auto-description", "ai-tasks", "saved-extension"})
+
+
+def extension_get(name: str) -> Extension | None:
+    return EXTENSIONS.get(name)

@@ -1,0 +1,72 @@
+"""Reads of the extensions app: run status, AI tags and units."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from extensions.models import AITag, ExtensionRun, UnitAccount, UnitLedgerEntry
+from medialib.models import Asset
+
+DEFAULT_ACCOUNT = "default"
+
+
+def extension_status(*, runs: Iterable[ExtensionRun]) -> dict[str, str]:
+    """Map each extension name to its run's status, e.g. {"google-auto-tagging": "success"}.
+
+    When several runs share a name, the latest (highest id) wins.
+    """
+    latest: dict[str, ExtensionRun] = {}
+    for run in runs:
+        if run.name not in latest or run.pk > latest[run.name].pk:
+            latest[run.name] = run
+    return {name: latest[name].status for name in sorted(latest)}
+
+
+def latest_extension_status(*, asset: Asset) -> dict[str, str]:
+    """The status of the latest run of each extension requested on `asset` ({} if none).
+
+    Uses `prefetch_related("extension_runs")` when the caller did it; listings should
+    rather call `latest_extension_statuses()` once for the page.
+    """
+    return extension_status(runs=asset.extension_runs.all())
+
+
+def latest_extension_statuses(*, assets: Iterable[Asset]) -> dict[int, dict[str, str]]:
+    """`latest_extension_status` of many assets in one query, keyed by asset pk."""
+    runs: dict[int, list[ExtensionRun]] = {}
+    queryset = ExtensionRun.objects.filter(asset__in=[asset.pk for asset in assets]).only(
+        "id", "asset_id", "name", "status"
+    )
+    for run in queryset:
+        runs.setdefault(run.asset_id, []).append(run)
+    return {asset_id: extension_status(runs=asset_runs) for asset_id, asset_runs in runs.items()}
+
+
+def extension_runs_of_asset(*, asset: Asset) -> QuerySet[ExtensionRun]:
+    """All runs of an asset, newest first."""
+    return ExtensionRun.objects.filter(asset=asset).order_by("-created_at", "-id")
+
+
+def ai_tags_of_asset(*, asset: Asset) -> list[dict[str, Any]]:
+    """The file object's `AITags`: [{"name", "confidence", "source"}], most confident first."""
+    return [
+        {"name": tag.name, "confidence": float(tag.confidence), "source": tag.source}
+        for tag in AITag.objects.filter(asset=asset).order_by("-confidence", "name")
+    ]
+
+
+def unit_balance() -> int:
+    """The units left (the initial grant while the account has not been used)."""
+    account = UnitAccount.objects.filter(name=DEFAULT_ACCOUNT).first()
+    return account.balance if account else settings.EXTENSIONS_INITIAL_UNITS
+
+
+def unit_ledger(*, limit: int = 100) -> QuerySet[UnitLedgerEntry]:
+    """The latest ledger entries of the account, newest first."""
+    return UnitLedgerEntry.objects.filter(account__name=DEFAULT_ACCOUNT).select_related(
+        "run", "created_by"
+    )[:limit]

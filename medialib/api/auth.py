@@ -1,0 +1,149 @@
+"""Authentication of the ImageKit-compatible API.
+
+`ApiKeyAuthentication`: HTTP Basic with the private key as the user name; the
+password is ignored (ImageKit's SDKs send "do_not_set"). Session users of the
+UI authenticate with DRF's `SessionAuthentication` after it.
+`UploadSignatureAuthentication`: ImageKit's client-side uploads (`publicKey`,
+`signature`, `expire`, `token` form fields), used by the upload view only.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AbstractBaseUser
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+
+if TYPE_CHECKING:
+    from medialib.models import ApiKey
+
+INVALID_KEY_MESSAGE = "Your account cannot be authenticated."
+
+
+class ApiKeyUser:
+    """The principal of a request authenticated by an API key.
+
+    `owner` is the user who created the key (may be None); use
+    `acting_user(request)` for `created_by`-style foreign keys.
+    """
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    pk = None
+
+    def __init__(self, api_key: ApiKey) -> None:
+        self.api_key = api_key
+        self.owner = api_key.created_by
+
+    def __str__(self) -> str:
+        return f"API key {self.api_key.name}"
+
+    def has_perm(self, perm: str, obj: object = None) -> bool:
+        return False
+
+
+def acting_user(request: Request) -> AbstractBaseUser | None:
+    """The Django user to record as the author of a change made by `request`."""
+    user = getattr(request, "user", None)
+    if isinstance(user, ApiKeyUser):
+        return user.owner
+    if user is not None and user.is_authenticated:
+        return user
+    return None
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    def authenticate(self, request: Request) -> tuple[ApiKeyUser, ApiKey] | None:
+        """Return (user, key) for a valid Basic header, None without one; raise if invalid."""
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != b"basic":
+            return None
+        if len(header) != 2:
+            raise drf_exceptions.AuthenticationFailed(INVALID_KEY_MESSAGE)
+        try:
+            decoded = base64.b64decode(header[1], validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise drf_exceptions.AuthenticationFailed(INVALID_KEY_MESSAGE) from None
+        # Imported here: DRF imports this module while config.exceptions is loading.
+        from medialib import selectors, services
+
+        private_key = decoded.partition(":")[0]
+        api_key = selectors.api_key_for_private_key(private_key=private_key)
+        if api_key is None:
+            raise drf_exceptions.AuthenticationFailed(INVALID_KEY_MESSAGE)
+        services.api_key_touch(api_key=api_key)
+        return ApiKeyUser(api_key), api_key
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Basic realm="api"'
+
+
+class UploadSignatureAuthentication(BaseAuthentication):
+    """Client-side upload: the form carries `publicKey`, `signature`, `expire`, `token`.
+
+    The token is recorded as used as soon as the signature checks out, so it
+    is spent even when the upload then fails validation.
+    """
+
+    def authenticate(self, request: Request) -> tuple[ApiKeyUser, ApiKey] | None:
+        """Return (user, key) for a valid signature, None without `publicKey`; raise if invalid."""
+        if get_authorization_header(request):
+            return None
+        data = request.data
+        public_key = data.get("publicKey")
+        if not public_key:
+            return None
+        from config.exceptions import ApplicationError
+        from medialib import services
+
+        try:
+            api_key = services.upload_signature_verify(
+                public_key=str(public_key),
+                signature=str(data.get("signature") or ""),
+                expire=str(data.get("expire") or ""),
+                token=str(data.get("token") or ""),
+            )
+        except ApplicationError as error:
+            # DRF marks the request unauthenticated only for its own exception type.
+            raise _as_drf_exception(error) from error
+        return ApiKeyUser(api_key), api_key
+
+
+def _as_drf_exception(error: Exception) -> drf_exceptions.APIException:
+    exception = drf_exceptions.APIException(str(error))
+    exception.status_code = error.status_code
+    return exception
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = ApiKeyAuthentication
+    name = "privateKey"
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "basic",
+            "description": "The private API key as the user name; the password is ignored.",
+        }
+
+
+class UploadSignatureAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = UploadSignatureAuthentication
+    name = "uploadSignature"
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "query",
+            "name": "publicKey",
+            "description": "Client-side upload: the form fields publicKey, signature "
+            "(hex HMAC-SHA1 of token + expire with the private key), expire and token.",
+        }

@@ -1,0 +1,74 @@
+"""Routes of the ImageKit-compatible API (root paths, as ImageKit's SDKs call them).
+
+Order matters: fixed paths (`v1/files/addTags`, `v1/files/<id>/versions`...) go
+above the `v1/files/<file_id>` routes at the end, which match any segment.
+"""
+
+from django.urls import path, re_path
+
+from medialib.api import bulk_views, list_views, path_views, version_views, views
+
+upload_patterns = [
+    path("api/v1/files/upload", views.FileUploadView.as_view(), name="api-file-upload"),
+]
+
+# Put fixed `v1/...` routes here, before the catch-all file routes below.
+fixed_patterns: list = [
+    path("v1/files", list_views.FileListView.as_view(), name="api-file-list"),
+    path("v1/files/addTags", bulk_views.FilesAddTagsView.as_view(), name="api-files-add-tags"),
+    path(
+        "v1/files/removeTags",
+        bulk_views.FilesRemoveTagsView.as_view(),
+        name="api-files-remove-tags",
+    ),
+    path(
+        "v1/files/removeAITags",
+        bulk_views.FilesRemoveAITagsView.as_view(),
+        name="api-files-remove-ai-tags",
+    ),
+    path(
+        "v1/files/batch/deleteByFileIds",
+        bulk_views.FilesBulkDeleteView.as_view(),
+        name="api-files-bulk-delete",
+    ),
+    path("v1/files/copy", path_views.FileCopyView.as_view(), name="api-file-copy"),
+    path("v1/files/move", path_views.FileMoveView.as_view(), name="api-file-move"),
+    path("v1/files/rename", path_views.FileRenameView.as_view(), name="api-file-rename"),
+    path("v1/folder", path_views.FolderView.as_view(), name="api-folder"),
+    path(
+        "v1/files/<str:file_id>/versions",
+        version_views.FileVersionListView.as_view(),
+        name="api-file-versions",
+    ),
+    path(
+        "v1/files/<str:file_id>/versions/<str:version_id>",
+        version_views.FileVersionView.as_view(),
+        name="api-file-version",
+    ),
+    path(
+        "v1/files/<str:file_id>/versions/<str:version_id>/restore",
+        version_views.FileVersionRestoreView.as_view(),
+        name="api-file-version-restore",
+    ),
+]
+
+file_patterns = [
+    path(
+        "v1/files/<str:file_id>/details",
+        views.FileDetailsView.as_view(),
+        name="api-file-details",
+    ),
+    path(
+        "v1/files/<str:file_id>/metadata",
+        views.FileMetadataView.as_view(),
+        name="api-file-metadata",
+    ),
+    path("v1/files/<str:file_id>", views.FileView.as_view(), name="api-file"),
+]
+
+urlpatterns = [
+    *upload_patterns,
+    *fixed_patterns,
+    *file_patterns,
+    re_path(r"^(?:api/)?v1/(?P<path>.*)$", views.api_route_not_found, name="api-not-found"),
+]

@@ -1,0 +1,137 @@
+"""The files API: upload, details, update, delete. Thin: parse, call a service, serialize."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.exceptions import HELP, PayloadTooLarge
+from extensions.selectors import extension_status
+from medialib import selectors, services
+from medialib.api.auth import ApiKeyAuthentication, UploadSignatureAuthentication, acting_user
+from medialib.api.serializers import (
+    ErrorSerializer,
+    FileMetadataSerializer,
+    FileObjectSerializer,
+    UpdateDetailsInputSerializer,
+    UploadInputSerializer,
+    UploadResponseSerializer,
+)
+from medialib.api.upload_limit import UploadLimitHandler
+
+ERRORS = {
+    code: OpenApiResponse(ErrorSerializer, description=description)
+    for code, description in (
+        (400, "Invalid input"),
+        (401, "No, wrong or revoked API key"),
+        (404, "No such file"),
+    )
+}
+
+
+class FileUploadView(APIView):
+    authentication_classes = [
+        ApiKeyAuthentication,
+        SessionAuthentication,
+        UploadSignatureAuthentication,
+    ]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="files_upload",
+        request={"multipart/form-data": UploadInputSerializer},
+        responses={
+            200: UploadResponseSerializer,
+            **ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="FILE_ALREADY_EXISTS"),
+            413: OpenApiResponse(ErrorSerializer, description="File or image too large"),
+            415: OpenApiResponse(ErrorSerializer, description="Content does not match the name"),
+        },
+        summary="Upload a file (ImageKit's upload API)",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = UploadInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.upload_file(**serializer.upload_kwargs(), created_by=acting_user(request))
+        body = selectors.upload_response(
+            asset=result.asset,
+            request=request,
+            response_fields=serializer.response_fields(),
+            extension_status=(
+                extension_status(runs=result.runs) if result.extensions_requested else None
+            ),
+        )
+        return Response(body)
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # First in line, so an oversized file stops before it is spooled to disk.
+        request.upload_handlers.insert(0, UploadLimitHandler(request))
+        return super().initialize_request(request, *args, **kwargs)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, RequestDataTooBig):
+            # Form fields (a base64 `file`) beyond DATA_UPLOAD_MAX_MEMORY_SIZE.
+            exc = PayloadTooLarge("The form fields are too large; send the file as a file part.")
+        return super().handle_exception(exc)
+
+
+class FileDetailsView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(operation_id="files_details", responses={200: FileObjectSerializer, **ERRORS})
+    def get(self, request: Request, file_id: str) -> Response:
+        asset = selectors.asset_get(file_id=file_id)
+        return Response(selectors.file_details(asset=asset, request=request))
+
+    @extend_schema(
+        operation_id="files_update_details",
+        request=UpdateDetailsInputSerializer,
+        responses={200: FileObjectSerializer, **ERRORS},
+    )
+    def patch(self, request: Request, file_id: str) -> Response:
+        asset = selectors.asset_get(file_id=file_id)
+        serializer = UpdateDetailsInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.asset_update_details(
+            asset=asset, **serializer.update_kwargs(), requested_by=acting_user(request)
+        )
+        body = selectors.file_details(
+            asset=result.asset, request=request, with_extension_status=False
+        )
+        if result.extensions_requested:
+            body["extensionStatus"] = extension_status(runs=result.runs)
+        return Response(body)
+
+
+class FileView(APIView):
+    @extend_schema(operation_id="files_get", responses={200: FileObjectSerializer, **ERRORS})
+    def get(self, request: Request, file_id: str) -> Response:
+        asset = selectors.asset_get(file_id=file_id)
+        return Response(selectors.file_details(asset=asset, request=request))
+
+    @extend_schema(operation_id="files_delete", responses={204: None, **ERRORS})
+    def delete(self, request: Request, file_id: str) -> Response:
+        services.asset_delete(asset=selectors.asset_get(file_id=file_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FileMetadataView(APIView):
+    @extend_schema(operation_id="files_metadata", responses={200: FileMetadataSerializer, **ERRORS})
+    def get(self, request: Request, file_id: str) -> Response:
+        asset = selectors.asset_get(file_id=file_id)
+        return Response(selectors.file_metadata(asset.current_version))
+
+
+def api_route_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """A JSON 404 for unknown API paths, so SDKs get the error shape they parse."""
+    body = {"message": "The requested API endpoint does not exist.", "help": HELP}
+    return JsonResponse(body, status=404)

@@ -1,0 +1,120 @@
+"""Bulk writes over several files: add/remove tags, remove AI tags, delete.
+
+Each is all-or-nothing: every fileId must exist (otherwise a 404 naming the
+`missingFileIds`, as ImageKit, and nothing is changed) and the whole change is one
+transaction. Repeating a call gives the same state, so the SDK's retries are safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from config.exceptions import BadRequest, NotFound
+from extensions.services import ai_tags_remove
+from medialib.models import Asset, AssetTag, Tag
+from medialib.services import assets_delete, parse_tags
+
+MAX_BULK_FILE_IDS = 100
+
+
+def clean_file_ids(raw: object) -> list[str]:
+    """A non-empty list of fileIds, without duplicates, in the order given."""
+    if not isinstance(raw, list) or not raw:
+        raise BadRequest("fileIds must be a non-empty array of fileIds.")
+    if len(raw) > MAX_BULK_FILE_IDS:
+        raise BadRequest(f"fileIds holds at most {MAX_BULK_FILE_IDS} fileIds.")
+    if not all(isinstance(file_id, str) and file_id.isprintable() and file_id for file_id in raw):
+        raise BadRequest("fileIds must hold only non-empty strings of printable characters.")
+    return list(dict.fromkeys(raw))
+
+
+def clean_tag_names(raw: object, *, field: str) -> list[str]:
+    """A non-empty list of tag names, by upload's rules (trimmed, without duplicates)."""
+    if not isinstance(raw, list):
+        raise BadRequest(f"{field} must be a non-empty array of strings.")
+    names = parse_tags(raw, field=field)
+    if not names:
+        raise BadRequest(f"{field} must be a non-empty array of strings.")
+    return names
+
+
+def _assets_for_update(file_ids: list[str]) -> list[Asset]:
+    """The assets, locked, in the order of `file_ids`; NotFound naming the missing ones."""
+    assets = {
+        asset.file_id: asset
+        for asset in Asset.objects.select_for_update().filter(file_id__in=file_ids)
+    }
+    missing = [file_id for file_id in file_ids if file_id not in assets]
+    if missing:
+        raise NotFound("The requested file(s) does not exist.", missingFileIds=missing)
+    return [assets[file_id] for file_id in file_ids]
+
+
+def _touch(assets: list[Asset]) -> None:
+    Asset.objects.filter(pk__in=[asset.pk for asset in assets]).update(updated_at=timezone.now())
+
+
+def _bulk_update(file_ids: object, change: Callable[[list[Asset]], None]) -> list[str]:
+    ids = clean_file_ids(file_ids)
+    with transaction.atomic():
+        assets = _assets_for_update(ids)
+        change(assets)
+        _touch(assets)
+    return ids
+
+
+def assets_tags_add(*, file_ids: object, tags: object) -> list[str]:
+    """Append `tags` to each file (tags it already has stay where they are)."""
+    names = clean_tag_names(tags, field="tags")
+
+    def add(assets: list[Asset]) -> None:
+        Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
+        tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
+        last_positions = dict(
+            AssetTag.objects.filter(asset__in=assets)
+            .values("asset")
+            .annotate(last=Max("position"))
+            .values_list("asset", "last")
+        )
+        AssetTag.objects.bulk_create(
+            [
+                AssetTag(asset=asset, tag_id=tag_ids[name], position=position)
+                for asset in assets
+                for position, name in enumerate(names, start=last_positions.get(asset.pk, -1) + 1)
+            ],
+            ignore_conflicts=True,
+        )
+
+    return _bulk_update(file_ids, add)
+
+
+def assets_tags_remove(*, file_ids: object, tags: object) -> list[str]:
+    names = clean_tag_names(tags, field="tags")
+
+    def remove(assets: list[Asset]) -> None:
+        AssetTag.objects.filter(asset__in=assets, tag__name__in=names).delete()
+
+    return _bulk_update(file_ids, remove)
+
+
+def assets_ai_tags_remove(*, file_ids: object, ai_tags: object) -> list[str]:
+    names = clean_tag_names(ai_tags, field="AITags")
+
+    def remove(assets: list[Asset]) -> None:
+        for asset in assets:
+            ai_tags_remove(asset=asset, names=names)
+
+    return _bulk_update(file_ids, remove)
+
+
+def assets_delete_by_ids(*, file_ids: object) -> list[str]:
+    """Delete the files and all their versions; stored objects go after the commit."""
+    ids = clean_file_ids(file_ids)
+    with transaction.atomic():
+        assets = _assets_for_update(ids)
+        assets_delete(assets=Asset.objects.filter(pk__in=[asset.pk for asset in assets]))
+    return ids

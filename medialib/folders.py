@@ -1,0 +1,293 @@
+"""Writes on paths: folders (create, delete) and files (copy, move, rename).
+
+Client paths go through the same rules as upload's `folder` and `fileName`
+(medialib.services.normalize_folder / sanitize_file_name): anything that could step
+outside the path it names ("..", ".", backslashes, control characters) is refused
+with a 400, so a request never lands somewhere else than it says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, Q
+
+from config.exceptions import BadRequest, Conflict, NotFound
+from extensions.models import AITag
+from medialib.models import Asset, AssetTag, AssetVersion, Folder
+from medialib.services import (
+    asset_versions_prune,
+    assets_delete,
+    file_type_of,
+    folder_ensure,
+    join_file_path,
+    normalize_folder,
+    removing_written_on_error,
+    sanitize_file_name,
+    version_copy,
+)
+
+FOLDER_NOT_FOUND = "FOLDER_NOT_FOUND"
+FILE_ALREADY_EXISTS = "FILE_ALREADY_EXISTS"
+
+
+def normalise_folder_path(raw: object, *, field: str) -> str:
+    """ "/a/b/" -> "/a/b", "" or "/" -> "/"; BadRequest naming `field` otherwise."""
+    if not isinstance(raw, str):
+        raise BadRequest(f"{field} must be a string.")
+    try:
+        return normalize_folder(raw)
+    except BadRequest as error:
+        raise BadRequest(f"{field}: {error.message}") from None
+
+
+def normalise_file_path(raw: object, *, field: str) -> str:
+    """ "/a/b.jpg" (a leading "/" added); BadRequest for a folder or a path trick."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise BadRequest(f"{field} is required and must be a string.")
+    if raw.strip().endswith("/"):
+        raise BadRequest(f"{field} must name a file, not a folder.")
+    return normalise_folder_path(raw, field=field)
+
+
+def _single_name(raw: object, *, field: str) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise BadRequest(f"{field} is required and must be a string.")
+    if "/" in raw or raw.strip() in (".", ".."):
+        raise BadRequest(f"{field} must be a name, not a path.")
+    return raw
+
+
+# --- folders -------------------------------------------------------------------
+
+
+def folder_create(*, folder_name: object, parent_folder_path: object) -> Folder:
+    """POST /v1/folder: create the folder (and missing parents); idempotent."""
+    name = _single_name(folder_name, field="folderName")
+    parent_path = normalise_folder_path(parent_folder_path, field="parentFolderPath")
+    path = normalise_folder_path(join_file_path(parent_path, name), field="folderName")
+    with transaction.atomic():
+        folder = folder_ensure(path=path)
+    assert folder is not None  # a name was given, so the path is not the root
+    return folder
+
+
+def folder_get(*, path: str) -> Folder:
+    folder = Folder.objects.filter(path=path).first()
+    if folder is None:
+        raise NotFound("No folder found with folderPath " + path, reason=FOLDER_NOT_FOUND)
+    return folder
+
+
+def folder_delete(*, folder_path: object) -> int:
+    """DELETE /v1/folder: the folder, its subfolders and their files; return files deleted.
+
+    Stored objects are deleted after the commit.
+    """
+    path = normalise_folder_path(folder_path, field="folderPath")
+    if path == "/":
+        raise BadRequest("The root folder cannot be deleted.")
+    try:
+        with transaction.atomic():
+            folder = folder_get(path=path)
+            in_tree = Q(path=folder.path) | Q(path__startswith=folder.path + "/")
+            assets = Asset.objects.filter(folder__in=Folder.objects.filter(in_tree))
+            deleted = assets_delete(assets=assets)
+            # After the assets, which PROTECT their folder; subfolders cascade.
+            Folder.objects.filter(in_tree).delete()
+    except ProtectedError:
+        # A file arrived in the tree meanwhile; nothing was deleted. 409 is what the
+        # SDKs retry, and a retry deletes the newcomer too.
+        raise Conflict("Files were added to the folder while it was being deleted.") from None
+    return deleted
+
+
+# --- files: copy, move, rename -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Destination:
+    folder_path: str
+    file_path: str
+
+
+def _source_asset(file_path: str, *, lock: bool = False) -> Asset:
+    queryset = Asset.objects.select_related("current_version", "folder")
+    if lock:
+        # of=self: PostgreSQL cannot lock the nullable side of the folder join.
+        queryset = queryset.select_for_update(of=("self",))
+    asset = queryset.filter(file_path=file_path, current_version__isnull=False).first()
+    if asset is None:
+        raise NotFound(f"No file found with filePath {file_path}", reason="NO_FILES_FOUND")
+    return asset
+
+
+def _destination(asset: Asset, destination_path: object) -> _Destination:
+    folder_path = normalise_folder_path(destination_path, field="destinationPath")
+    file_path = join_file_path(folder_path, asset.name)
+    if file_path == asset.file_path:
+        raise BadRequest("sourceFilePath and destinationPath name the same file.")
+    return _Destination(folder_path=folder_path, file_path=file_path)
+
+
+def _versions_to_copy(asset: Asset, include_versions: bool) -> list[AssetVersion]:
+    if not include_versions:
+        return [asset.current_version]
+    # Older versions first, the current one last, so it stays the newest.
+    versions = [v for v in asset.versions.order_by("number") if v.pk != asset.current_version_id]
+    return [*versions, asset.current_version]
+
+
+def _append_versions(
+    *, versions: list[AssetVersion], to_asset: Asset, origin: str, written: list[str]
+) -> AssetVersion:
+    """Add copies of `versions` to an existing asset; the last becomes current."""
+    to_asset = Asset.objects.select_for_update().get(pk=to_asset.pk)
+    number = max(to_asset.versions.values_list("number", flat=True), default=0)
+    copy = None
+    for version in versions:
+        number += 1
+        copy = version_copy(
+            version=version, to_asset=to_asset, number=number, origin=origin, written=written
+        )
+    assert copy is not None
+    to_asset.current_version = copy
+    to_asset.file_type = file_type_of(copy)
+    to_asset.save(update_fields=["current_version", "file_type", "updated_at"])
+    asset_versions_prune(asset=to_asset)
+    return copy
+
+
+def _new_asset_from(
+    *, source: Asset, destination: _Destination, versions: list[AssetVersion], written: list[str]
+) -> Asset:
+    folder = folder_ensure(path=destination.folder_path)
+    copy = Asset.objects.create(
+        folder=folder,
+        name=source.name,
+        file_path=destination.file_path,
+        file_type=source.file_type,
+        is_private=source.is_private,
+        is_published=source.is_published,
+        description=source.description,
+        custom_coordinates=source.custom_coordinates,
+        custom_metadata=source.custom_metadata,
+    )
+    AssetTag.objects.bulk_create(
+        AssetTag(asset=copy, tag_id=asset_tag.tag_id, position=asset_tag.position)
+        for asset_tag in source.asset_tags.all()
+    )
+    AITag.objects.bulk_create(
+        AITag(asset=copy, name=tag.name, confidence=tag.confidence, source=tag.source)
+        for tag in source.ai_tags.all()
+    )
+    current = None
+    for number, version in enumerate(versions, start=1):
+        # As on upload, the first version's id is the fileId.
+        current = version_copy(
+            version=version,
+            to_asset=copy,
+            number=number,
+            origin=AssetVersion.Origin.COPY,
+            version_id=copy.file_id if number == 1 else None,
+            written=written,
+        )
+    copy.current_version = current
+    copy.save(update_fields=["current_version"])
+    return copy
+
+
+@contextmanager
+def _path_taken_meanwhile() -> Iterator[None]:
+    """A concurrent request took the destination path first: 409, which SDKs retry;
+    the retry then finds the file there and appends to it."""
+    try:
+        yield
+    except IntegrityError:
+        raise Conflict(
+            "A file was created at the destination meanwhile.", reason=FILE_ALREADY_EXISTS
+        ) from None
+
+
+def asset_copy(
+    *, source_file_path: object, destination_path: object, include_file_versions: bool = False
+) -> Asset:
+    """POST /v1/files/copy: the file at the destination folder, as a new file (new fileId).
+
+    When a file of that name is already there, the copied version(s) are appended to
+    its history instead and it becomes current, as ImageKit does. Returns the asset
+    holding the copy.
+    """
+    path = normalise_file_path(source_file_path, field="sourceFilePath")
+    with _path_taken_meanwhile(), removing_written_on_error() as written, transaction.atomic():
+        source = _source_asset(path)
+        destination = _destination(source, destination_path)
+        versions = _versions_to_copy(source, include_file_versions)
+        existing = Asset.objects.filter(file_path=destination.file_path).first()
+        if existing is not None:
+            _append_versions(
+                versions=versions,
+                to_asset=existing,
+                origin=AssetVersion.Origin.COPY,
+                written=written,
+            )
+            return existing
+        return _new_asset_from(
+            source=source, destination=destination, versions=versions, written=written
+        )
+
+
+def asset_move(*, source_file_path: object, destination_path: object) -> Asset:
+    """POST /v1/files/move: the same file (same fileId) in another folder.
+
+    When a file of that name is already there, the source's versions are appended to
+    its history and the source is deleted, as ImageKit does.
+    """
+    path = normalise_file_path(source_file_path, field="sourceFilePath")
+    with _path_taken_meanwhile(), removing_written_on_error() as written, transaction.atomic():
+        source = _source_asset(path, lock=True)
+        destination = _destination(source, destination_path)
+        existing = Asset.objects.filter(file_path=destination.file_path).first()
+        if existing is not None:
+            _append_versions(
+                versions=_versions_to_copy(source, include_versions=True),
+                to_asset=existing,
+                origin=AssetVersion.Origin.COPY,
+                written=written,
+            )
+            assets_delete(assets=Asset.objects.filter(pk=source.pk))
+            return existing
+        source.folder = folder_ensure(path=destination.folder_path)
+        source.file_path = destination.file_path
+        source.save(update_fields=["folder", "file_path", "updated_at"])
+        return source
+
+
+def asset_rename(*, file_path: object, new_file_name: object) -> Asset:
+    """PUT /v1/files/rename: 409 FILE_ALREADY_EXISTS when the new path is taken."""
+    path = normalise_file_path(file_path, field="filePath")
+    try:
+        name = sanitize_file_name(_single_name(new_file_name, field="newFileName"))
+    except BadRequest as error:
+        raise BadRequest(error.message.replace("fileName", "newFileName", 1)) from None
+    conflict = Conflict(
+        "A file with this name already exists in the folder.", reason=FILE_ALREADY_EXISTS
+    )
+    try:
+        with transaction.atomic():
+            asset = _source_asset(path, lock=True)
+            new_path = join_file_path(path.rsplit("/", 1)[0] or "/", name)
+            if new_path == asset.file_path:
+                return asset
+            if Asset.objects.filter(file_path=new_path).exists():
+                raise conflict
+            asset.name = name
+            asset.file_path = new_path
+            asset.save(update_fields=["name", "file_path", "updated_at"])
+            return asset
+    except IntegrityError:
+        # Taken by a concurrent request between our check and our write.
+        raise conflict from None

@@ -1,0 +1,171 @@
+"""Where an upload's bytes come from: a file part, a URL to fetch, or base64 text.
+
+Each becomes a seekable file on local disk or in a small memory buffer (a
+spooled temporary file), read and written in chunks: an upload is never held
+whole in memory. Past settings.MEDIALIB_MAX_UPLOAD_BYTES the upload stops
+with 413.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO
+from urllib.parse import urljoin
+
+import requests
+from django.conf import settings
+from django.core.files import File
+
+from config.exceptions import BadRequest, PayloadTooLarge
+from webhooks.ssrf import AddressGuard, UnsafeTarget
+
+CHUNK_SIZE = 64 * 1024
+# Above this a spooled file moves from memory to disk.
+SPOOL_MEMORY_SIZE = 1024 * 1024
+MAX_REDIRECTS = 3
+_DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+(?:;[\w-]+=[\w.-]+)*;base64,", re.IGNORECASE)
+_BASE64_WHITESPACE = re.compile(rb"\s+")
+
+
+@dataclass
+class Spooled:
+    """Upload bytes on disk or in a small buffer, with their size and SHA-256."""
+
+    file: IO[bytes]
+    size: int
+    sha256: str
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def too_large(size: int | None = None) -> PayloadTooLarge:
+    limit = settings.MEDIALIB_MAX_UPLOAD_BYTES
+    shown = f" ({size} bytes)" if size is not None else ""
+    return PayloadTooLarge(f"The file{shown} is larger than the limit of {limit} bytes.")
+
+
+def spool_chunks(chunks: Iterable[bytes]) -> Spooled:
+    """Copy chunks into a spooled temporary file, hashing them; 413 past the limit."""
+    limit = settings.MEDIALIB_MAX_UPLOAD_BYTES
+    spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_SIZE)  # noqa: SIM115
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > limit:
+                raise too_large()
+            digest.update(chunk)
+            spooled.write(chunk)
+    except BaseException:
+        spooled.close()
+        raise
+    spooled.seek(0)
+    return Spooled(file=spooled, size=size, sha256=digest.hexdigest())
+
+
+def spool_file(content: File | IO[bytes] | bytes) -> Spooled:
+    """An uploaded file part (or bytes, or any binary file), checked and hashed."""
+    if isinstance(content, bytes | bytearray):
+        return spool_chunks([bytes(content)])
+    size = getattr(content, "size", None)
+    if size is not None and size > settings.MEDIALIB_MAX_UPLOAD_BYTES:
+        raise too_large(size)
+    wrapped = content if isinstance(content, File) else File(content)
+    return spool_chunks(wrapped.chunks(CHUNK_SIZE))
+
+
+def _base64_chunks(text: str) -> Iterator[bytes]:
+    encoded = _BASE64_WHITESPACE.sub(b"", text.encode("ascii"))
+    # 4 base64 characters make 3 bytes: decode aligned slices.
+    step = CHUNK_SIZE // 3 * 4
+    for start in range(0, len(encoded), step):
+        yield base64.b64decode(encoded[start : start + step], validate=True)
+
+
+def spool_base64(text: str) -> Spooled:
+    """Base64 text, optionally a `data:<mime>;base64,` URI."""
+    match = _DATA_URI.match(text)
+    if match:
+        text = text[match.end() :]
+    if len(text) * 3 // 4 > settings.MEDIALIB_MAX_UPLOAD_BYTES + 3:
+        raise too_large()
+    try:
+        spooled = spool_chunks(_base64_chunks(text))
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise BadRequest("file is neither a file, an http(s) URL nor valid base64.") from None
+    if spooled.size == 0:
+        spooled.close()
+        raise BadRequest("file is empty.")
+    return spooled
+
+
+def check_fetch_target(url: str) -> None:
+    """Refuse non-http(s) URLs and hosts that resolve to non-public addresses.
+
+    The same guard as webhook targets; settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS
+    lifts the address check (development, tests).
+    """
+    try:
+        AddressGuard.vet(url, resolve=False)
+    except UnsafeTarget as exc:
+        raise BadRequest(f"The file URL {exc}.") from None
+
+
+def spool_url(url: str) -> Spooled:
+    """Fetch `url` (streamed, redirects re-checked) into a spooled file.
+
+    No response headers within settings.MEDIALIB_URL_FETCH_TIMEOUT, or no data
+    for that long, is a 400; a body past the size limit is a 413.
+    """
+    timeout = settings.MEDIALIB_URL_FETCH_TIMEOUT
+    with requests.Session() as session:
+        for _ in range(MAX_REDIRECTS + 1):
+            check_fetch_target(url)
+            try:
+                response = session.get(url, stream=True, timeout=timeout, allow_redirects=False)
+            except requests.Timeout:
+                raise BadRequest(f"The file URL did not answer within {timeout:g} s.") from None
+            except requests.RequestException as error:
+                raise BadRequest(f"The file URL could not be fetched: {error}") from None
+            with response:
+                if response.is_redirect:
+                    url = urljoin(url, response.headers.get("location", ""))
+                    continue
+                if response.status_code != 200:
+                    raise BadRequest(f"The file URL answered HTTP {response.status_code}, not 200.")
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > settings.MEDIALIB_MAX_UPLOAD_BYTES:
+                    raise too_large(int(declared))
+                try:
+                    spooled = spool_chunks(response.iter_content(CHUNK_SIZE))
+                except requests.RequestException as error:
+                    raise BadRequest(f"Reading the file URL failed: {error}") from None
+            if spooled.size == 0:
+                spooled.close()
+                raise BadRequest("The file URL answered an empty body.")
+            return spooled
+    raise BadRequest(f"The file URL redirected more than {MAX_REDIRECTS} times.")
+
+
+def spool_source(source: File | IO[bytes] | bytes | str) -> Spooled:
+    """The bytes of an upload's `file`: a file part, an http(s) URL, or base64 text."""
+    if isinstance(source, str):
+        stripped = source.strip()
+        if not stripped:
+            raise BadRequest("Missing file parameter for upload.")
+        if re.match(r"^https?://", stripped, re.IGNORECASE):
+            return spool_url(stripped)
+        return spool_base64(stripped)
+    spooled = spool_file(source)
+    if spooled.size == 0:
+        spooled.close()
+        raise BadRequest("file is empty.")
+    return spooled

@@ -1,0 +1,71 @@
+"""Stored bytes of versions and thumbnails, through Django's storage API.
+
+Local disk by default, S3 (django-storages) when AWS_STORAGE_BUCKET_NAME is
+set: settings.STORAGES["default"] decides, this module only names the keys.
+Files are written by streaming their chunks; deletes wait for the commit of
+the transaction that removed their rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import IO
+
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.db import transaction
+
+from medialib.models import AssetVersion
+
+logger = logging.getLogger(__name__)
+
+
+def version_key(*, file_id: str, version_id: str, name: str) -> str:
+    return f"files/{file_id}/{version_id}/{name}"
+
+
+def thumbnail_key(*, file_id: str, version_id: str, extension: str) -> str:
+    return f"thumbnails/{file_id}/{version_id}/thumbnail.{extension}"
+
+
+def save(*, key: str, content: IO[bytes]) -> str:
+    """Store `content` (read in chunks) under `key`; return the key actually used."""
+    content.seek(0)
+    return default_storage.save(key, File(content, name=key.rsplit("/", 1)[-1]))
+
+
+def open_version(version: AssetVersion) -> File:
+    """The stored bytes of a version, opened for reading (close it, or use `with`)."""
+    return default_storage.open(version.storage_key, "rb")
+
+
+def open_key(key: str) -> File:
+    return default_storage.open(key, "rb")
+
+
+def is_local() -> bool:
+    """True when files are on this machine's disk (served by streaming, not redirect)."""
+    return isinstance(default_storage, FileSystemStorage)
+
+
+def url_for_key(key: str) -> str:
+    """The storage's own URL of a key (S3: presigned, short-lived)."""
+    return default_storage.url(key)
+
+
+def delete_now(keys: Iterable[str]) -> None:
+    """Delete stored objects, logging (not raising) failures: used for cleanups."""
+    for key in keys:
+        if not key:
+            continue
+        try:
+            default_storage.delete(key)
+        except Exception:
+            logger.exception("Could not delete stored file %s", key)
+
+
+def delete_on_commit(keys: Iterable[str]) -> None:
+    """Delete stored objects once the current transaction commits (never if it rolls back)."""
+    keys = [key for key in keys if key]
+    transaction.on_commit(lambda: delete_now(keys))

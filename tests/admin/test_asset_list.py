@@ -1,0 +1,193 @@
+"""The asset change list: columns, filters, search, and a fixed number of queries per page."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from extensions.models import AITag, ExtensionRun
+from tests.admin.conftest import changelist_names, run_of, upload
+
+pytestmark = pytest.mark.django_db
+
+URL = "/admin/medialib/asset/"
+PENDING, SUCCESS, FAILED = (
+    ExtensionRun.Status.PENDING,
+    ExtensionRun.Status.SUCCESS,
+    ExtensionRun.Status.FAILED,
+)
+
+
+def ai_tag(asset, name: str, source: str = "google-auto-tagging", confidence: str = "90.5"):
+    return AITag.objects.create(
+        asset=asset, name=name, source=source, confidence=Decimal(confidence)
+    )
+
+
+def test_it_shows_thumbnail_details_tags_ai_tags_and_latest_statuses(alice_client):
+    asset = upload("beach.png", tags=["summer", "sea"])
+    ai_tag(asset, "Sand")
+    run_of(asset, "google-auto-tagging", FAILED)
+    run_of(asset, "google-auto-tagging", SUCCESS)
+    run_of(asset, "remove-bg", PENDING, backend="local-remove-bg")
+
+    response = alice_client.get(URL)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<img src="/f/beach.png?tr=n-ik_ml_thumbnail"' in html
+    assert "/beach.png" in html
+    assert "64 x 48" in html
+    assert "summer, sea" in html
+    assert "Sand" in html
+    assert "google-auto-tagging: success" in html
+    assert "google-auto-tagging: failed" not in html
+    assert "remove-bg: pending" in html
+
+
+def test_it_shows_private_thumbnails_by_signed_url(alice_client):
+    upload("secret.png", is_private=True)
+
+    html = alice_client.get(URL).content.decode()
+
+    assert '<img src="/f/secret.png?tr=n-ik_ml_thumbnail&amp;ik-t=' in html
+    assert "ik-s=" in html
+
+
+def test_it_filters_by_folder(alice_client):
+    upload("top.png")
+    upload("shoe.png", folder="/products")
+    upload("hat.png", folder="/products/hats")
+
+    assert changelist_names(alice_client.get(URL, {"folder": "/products"})) == ["shoe.png"]
+    assert changelist_names(alice_client.get(URL, {"folder": "/"})) == ["top.png"]
+    assert "/products/hats" in alice_client.get(URL).content.decode()  # offered as a choice
+
+
+def test_it_filters_by_file_type(alice_client):
+    upload("picture.png")
+    upload("notes.txt", content=b"plain text, not an image")
+
+    response = alice_client.get(URL, {"file_type__exact": "non-image"})
+
+    assert changelist_names(response) == ["notes.txt"]
+
+
+def test_it_filters_by_tag(alice_client):
+    upload("a.png", tags=["summer", "sale"])
+    upload("b.png", tags=["winter"])
+
+    assert changelist_names(alice_client.get(URL, {"tag": "summer"})) == ["a.png"]
+    assert changelist_names(alice_client.get(URL, {"tag": "autumn"})) == []
+
+
+def test_it_filters_by_ai_tag_source(alice_client):
+    google = upload("google.png")
+    aws = upload("aws.png")
+    upload("untagged.png")
+    ai_tag(google, "Cat")
+    ai_tag(google, "Animal")
+    ai_tag(aws, "Cat", source="aws-auto-tagging")
+
+    assert changelist_names(alice_client.get(URL, {"ai_source": "google-auto-tagging"})) == [
+        "google.png"
+    ]
+    assert changelist_names(alice_client.get(URL, {"ai_source": "aws-auto-tagging"})) == ["aws.png"]
+    assert changelist_names(alice_client.get(URL, {"ai_source": "none"})) == ["untagged.png"]
+
+
+def test_it_filters_by_the_latest_status_of_an_extension(alice_client):
+    recovered = upload("recovered.png")
+    run_of(recovered, "google-auto-tagging", FAILED)
+    run_of(recovered, "google-auto-tagging", SUCCESS)
+    broken = upload("broken.png")
+    run_of(broken, "google-auto-tagging", SUCCESS)
+    run_of(broken, "remove-bg", FAILED, backend="local-remove-bg")
+    upload("untouched.png")
+
+    failed = alice_client.get(URL, {"extension_status": "failed"})
+    succeeded = alice_client.get(URL, {"extension_status": "success"})
+    failed_tagging = alice_client.get(
+        URL, {"extension": "google-auto-tagging", "extension_status": "failed"}
+    )
+    with_remove_bg = alice_client.get(URL, {"extension": "remove-bg"})
+
+    assert changelist_names(failed) == ["broken.png"]
+    assert sorted(changelist_names(succeeded)) == ["broken.png", "recovered.png"]
+    assert changelist_names(failed_tagging) == []
+    assert changelist_names(with_remove_bg) == ["broken.png"]
+
+
+def test_it_searches_by_name_tag_and_ai_tag_without_duplicates(alice_client):
+    cat = upload("cat-photo.png", tags=["cat", "pets"])
+    ai_tag(cat, "Cat")
+    ai_tag(cat, "Cat", source="aws-auto-tagging")
+    dog = upload("dog.png", tags=["pets"])
+    ai_tag(dog, "Dog")
+    upload("tabby.png", tags=["Siamese"])
+
+    assert changelist_names(alice_client.get(URL, {"q": "cat"})) == ["cat-photo.png"]
+    assert sorted(changelist_names(alice_client.get(URL, {"q": "pets"}))) == [
+        "cat-photo.png",
+        "dog.png",
+    ]
+    assert changelist_names(alice_client.get(URL, {"q": "dog"})) == ["dog.png"]
+    assert changelist_names(alice_client.get(URL, {"q": "siamese"})) == ["tabby.png"]
+    assert changelist_names(alice_client.get(URL, {"q": "photo"})) == ["cat-photo.png"]
+    assert changelist_names(alice_client.get(URL, {"q": cat.file_id})) == ["cat-photo.png"]
+    assert changelist_names(alice_client.get(URL, {"q": "nothing-like-it"})) == []
+
+
+def _populate(start: int, stop: int) -> None:
+    for index in range(start, stop):
+        asset = upload(
+            f"asset-{index}.png",
+            folder=f"/f{index % 3}",
+            tags=[f"t{index % 4}", "all"],
+            is_private=index % 5 == 0,
+        )
+        ai_tag(asset, "Red")
+        ai_tag(asset, "Square", source="aws-auto-tagging")
+        run_of(asset, "google-auto-tagging", FAILED)
+        run_of(asset, "google-auto-tagging", SUCCESS)
+        run_of(asset, "remove-bg", PENDING, backend="local-remove-bg")
+
+
+def _queries_for_one_page(client, params: dict) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(URL, params)
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"q": "all"}, {"tag": "all", "extension_status": "pending", "ai_source": "none"}],
+    ids=["unfiltered", "search", "filters"],
+)
+def test_it_costs_the_same_queries_for_10_and_60_assets_on_a_page(
+    alice_client, django_assert_max_num_queries, params
+):
+    _populate(0, 10)
+    with_10 = _queries_for_one_page(alice_client, params)
+    _populate(10, 60)
+    with_60 = _queries_for_one_page(alice_client, params)
+
+    assert with_60 == with_10
+    with django_assert_max_num_queries(with_10):
+        response = alice_client.get(URL, params)
+    expected = 0 if "ai_source" in params else 60
+    assert len(response.context["cl"].result_list) == expected
+
+
+def test_it_never_counts_facets_of_the_filters(alice_client):
+    upload("a.png", tags=["summer"])
+
+    response = alice_client.get(URL, {"_facets": "1"})
+
+    assert response.status_code == 200
+    assert response.context["cl"].add_facets is False
+    assert b"Show counts" not in response.content

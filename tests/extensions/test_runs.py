@@ -1,0 +1,230 @@
+"""Runs through the services, in the request's process, against the provider fakes."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.conf import settings
+
+from extensions.models import ExtensionRun, UnitAccount
+from extensions.selectors import extension_status, latest_extension_status, unit_balance
+from extensions.services import extension_run_execute, unit_account_topup
+from extensions.tasks import run_extension
+from tests.extensions.helpers import google, ledger, runs_request, tags
+from tests.factories import AssetFactory
+from tests.fakes.loopback import wait_for
+from tests.fakes.vision import Reply, google_error
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_tags_synchronously_and_charges_the_units_once(vision_fake) -> None:
+    asset = AssetFactory()
+    initial = settings.EXTENSIONS_INITIAL_UNITS
+
+    (run,) = runs_request(asset, google(min_confidence=0, max_tags=10))
+
+    assert run.status == ExtensionRun.Status.SUCCESS
+    assert run.mode == ExtensionRun.Mode.SYNC
+    assert run.backend == "google-cloud-vision"
+    assert (run.attempts, run.units_reserved, run.units_charged) == (1, 2, 2)
+    assert run.started_at and run.finished_at
+    assert tags(asset) == [
+        ("Cat", 97.0, "google-auto-tagging"),
+        ("Whiskers", 91.0, "google-auto-tagging"),
+        ("Pet", 85.0, "google-auto-tagging"),
+    ]
+    assert ledger(run) == [("reserve", -2)]
+    assert unit_balance() == initial - 2
+    assert latest_extension_status(asset=asset) == {"google-auto-tagging": "success"}
+    (request,) = vision_fake.requests
+    assert request.headers["x-goog-api-key"] == "fake-vision-key"
+
+
+def test_it_fails_a_permanent_error_at_once_and_refunds(vision_fake) -> None:
+    vision_fake.image_error = {"code": 3, "message": "Bad image data."}
+    asset = AssetFactory()
+
+    (run,) = runs_request(asset, google())
+
+    assert run.status == ExtensionRun.Status.FAILED
+    assert run.attempts == 1
+    assert run.error_code == "invalid_image"
+    assert "Bad image data." in run.error_message
+    assert ledger(run) == [("reserve", -2), ("refund", 2)]
+    assert unit_balance() == settings.EXTENSIONS_INITIAL_UNITS
+    assert run.units_charged == 0
+    assert tags(asset) == []
+    assert len(vision_fake.requests) == 1
+
+
+def test_it_fails_on_refused_credentials_without_retrying(vision_fake) -> None:
+    vision_fake.then(Reply(403, google_error(403, "PERMISSION_DENIED", "API key not valid.")))
+
+    (run,) = runs_request(AssetFactory(), google())
+
+    assert (run.status, run.error_code, run.attempts) == ("failed", "permission_denied", 1)
+    assert run.next_attempt_at is None
+
+
+def test_it_leaves_a_transient_error_pending_for_a_retry_without_charging(
+    vision_fake, settings
+) -> None:
+    settings.EXTENSIONS_RETRY_BASE_DELAY = 60
+    vision_fake.then(Reply(503, google_error(503, "UNAVAILABLE", "Try again.")))
+
+    (run,) = runs_request(AssetFactory(), google(), webhook_url="https://hooks.example.com/x")
+
+    assert run.status == ExtensionRun.Status.PENDING
+    assert run.mode == ExtensionRun.Mode.ASYNC  # so its final status goes to the webhook
+    assert run.error_code == "provider_unavailable"
+    assert run.lease_owner == ""
+    assert run.next_attempt_at > run.created_at
+    assert (run.attempts, run.units_charged) == (1, 0)
+    assert ledger(run) == [("reserve", -2)]
+    # Not due yet: a copy of the task arriving early does nothing.
+    assert extension_run_execute(run_id=run.pk) is None
+
+
+def test_it_honours_retry_after_over_the_backoff(vision_fake, settings) -> None:
+    settings.EXTENSIONS_RETRY_BASE_DELAY = 0.01
+    vision_fake.then(
+        Reply(429, google_error(429, "RESOURCE_EXHAUSTED", "Quota"), {"Retry-After": "120"})
+    )
+
+    (run,) = runs_request(AssetFactory(), google())
+
+    assert run.error_code == "rate_limited"
+    assert (run.next_attempt_at - run.created_at).total_seconds() >= 119
+
+
+def test_it_runs_a_task_delivered_twice_once(vision_fake) -> None:
+    asset = AssetFactory()
+    (run,) = runs_request(asset, google(), start=False)
+
+    run_extension(run.pk)
+    run_extension(run.pk)
+
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.units_charged) == ("success", 1, 2)
+    assert ledger(run) == [("reserve", -2)]
+    assert len(vision_fake.requests) == 1
+    assert len(tags(asset)) == 3
+
+
+def test_it_fails_a_run_when_units_are_insufficient_and_keeps_the_others(
+    vision_fake, rekognition_fake
+) -> None:
+    UnitAccount.objects.create(name="default", balance=1)
+    asset = AssetFactory()
+
+    google_run, aws_run = runs_request(
+        asset,
+        [
+            {"name": "google-auto-tagging", "minConfidence": 0, "maxTags": 5},
+            {"name": "aws-auto-tagging", "minConfidence": 0, "maxTags": 5},
+        ],
+    )
+
+    assert (google_run.status, google_run.error_code) == ("failed", "insufficient_units")
+    assert google_run.error_message == "Insufficient extension units"
+    assert ledger(google_run) == []
+    assert aws_run.status == "success"
+    assert unit_balance() == 0
+    assert vision_fake.requests == []
+    assert extension_status(runs=[google_run, aws_run]) == {
+        "aws-auto-tagging": "success",
+        "google-auto-tagging": "failed",
+    }
+
+
+def test_it_refuses_auto_tagging_a_pdf_without_charging(vision_fake) -> None:
+    asset = AssetFactory()
+    asset.current_version.mime = "application/pdf"
+    asset.current_version.save()
+
+    (run,) = runs_request(asset, google())
+
+    assert (run.status, run.error_code) == ("failed", "unsupported_file")
+    assert "application/pdf" in run.error_message
+    assert ledger(run) == []
+    assert vision_fake.requests == []
+
+
+def test_it_fails_a_public_name_no_provider_can_serve(no_offline_fallback) -> None:
+    (run,) = runs_request(AssetFactory(), google())
+
+    assert (run.status, run.error_code) == ("failed", "not_configured")
+    assert ledger(run) == []
+
+
+def test_it_tops_up_units_with_a_ledger_entry() -> None:
+    balance = unit_account_topup(amount=500, note="November")
+
+    assert balance == settings.EXTENSIONS_INITIAL_UNITS + 500
+    assert unit_balance() == balance
+    reasons = list(UnitAccount.objects.get().entries.values_list("reason", "delta"))
+    assert sorted(reasons) == [("grant", settings.EXTENSIONS_INITIAL_UNITS), ("topup", 500)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_drops_the_result_of_an_attempt_whose_lease_was_taken_over(
+    vision_fake, settings
+) -> None:
+    settings.EXTENSIONS_LEASE_SECONDS = 0  # every lease is already expired
+    slow_dog = {"responses": [{"labelAnnotations": [{"description": "Dog", "score": 0.99}]}]}
+    vision_fake.then(Reply(200, slow_dog, delay=1.5))
+    asset = AssetFactory()
+    (run,) = runs_request(asset, google(), start=False, overwrite_ai_tags=False)
+
+    first = threading.Thread(target=extension_run_execute, kwargs={"run_id": run.pk})
+    first.start()
+    assert wait_for(lambda: len(vision_fake.requests) == 1)
+    extension_run_execute(run_id=run.pk)  # takes the run over and finishes it
+    first.join()
+
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.units_charged) == ("success", 2, 2)
+    assert ledger(run) == [("reserve", -2)]
+    assert "Dog" not in [name for name, _, _ in tags(asset)]
+
+
+def test_it_sweeps_only_overdue_runs_that_no_live_worker_holds(vision_fake) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from extensions.services import runs_sweep
+
+    now = timezone.now()
+    asset = AssetFactory()
+    orphaned, held, recent, done = runs_request(
+        asset,
+        [
+            {"name": "google-auto-tagging", "minConfidence": 0, "maxTags": 5},
+            {"name": "aws-auto-tagging", "minConfidence": 0, "maxTags": 5},
+            {"name": "local-auto-tagging", "minConfidence": 0, "maxTags": 5},
+            {"name": "remove-bg"},
+        ],
+        start=False,
+    )
+    long_ago = now - timedelta(minutes=5)
+    ExtensionRun.objects.filter(pk=orphaned.pk).update(
+        lease_owner="vanished-worker",
+        lease_expires_at=now - timedelta(seconds=1),
+        next_attempt_at=long_ago,
+    )
+    ExtensionRun.objects.filter(pk=held.pk).update(
+        lease_owner="busy-worker",
+        lease_expires_at=now + timedelta(minutes=1),
+        next_attempt_at=long_ago,
+    )
+    ExtensionRun.objects.filter(pk=recent.pk).update(next_attempt_at=now)
+    ExtensionRun.objects.filter(pk=done.pk).update(status="success", next_attempt_at=long_ago)
+
+    assert runs_sweep() == 1
+
+    orphaned.refresh_from_db()
+    assert orphaned.next_attempt_at > long_ago
+    assert runs_sweep() == 0  # sent once, not again at the next sweep

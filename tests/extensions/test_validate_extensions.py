@@ -1,0 +1,122 @@
+"""The `extensions` array is validated as a whole, with messages naming item and field."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from config.exceptions import BadRequest
+from extensions.services import ExtensionRequest, validate_extensions
+
+TAGGING = {"name": "google-auto-tagging", "minConfidence": 50, "maxTags": 5}
+
+
+@pytest.mark.parametrize("empty", [None, "", [], "[]"])
+def test_it_returns_nothing_for_no_extensions(empty) -> None:
+    assert validate_extensions(empty) == []
+
+
+def test_it_accepts_every_public_extension_from_a_json_string() -> None:
+    raw = json.dumps(
+        [
+            TAGGING,
+            {"name": "aws-auto-tagging", "minConfidence": 0, "maxTags": 30},
+            {"name": "local-auto-tagging", "minConfidence": 99.5, "maxTags": 1},
+            {"name": "remove-bg"},
+            {"name": "local-remove-bg", "options": {"add_shadow": True}},
+        ]
+    )
+
+    requests = validate_extensions(raw)
+
+    assert requests == [
+        ExtensionRequest("google-auto-tagging", {"minConfidence": 50, "maxTags": 5}),
+        ExtensionRequest("aws-auto-tagging", {"minConfidence": 0, "maxTags": 30}),
+        ExtensionRequest("local-auto-tagging", {"minConfidence": 99.5, "maxTags": 1}),
+        ExtensionRequest("remove-bg", {"options": {}}),
+        ExtensionRequest("local-remove-bg", {"options": {"add_shadow": True}}),
+    ]
+
+
+def test_it_takes_a_whole_float_as_max_tags() -> None:
+    (request,) = validate_extensions([{**TAGGING, "maxTags": 7.0}])
+
+    assert request.params["maxTags"] == 7
+    assert isinstance(request.params["maxTags"], int)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("not json", "extensions must be a JSON array"),
+        ({"name": "google-auto-tagging"}, "extensions must be a JSON array"),
+        ('{"name": "remove-bg"}', "extensions must be a JSON array"),
+        (42, "extensions must be a JSON array"),
+        (["remove-bg"], "extensions[0]: each extension must be an object"),
+        ([TAGGING, None], "extensions[1]: each extension must be an object"),
+        ([{"minConfidence": 5, "maxTags": 5}], "extensions[0]: name is required"),
+        ([{"name": 7}], "extensions[0]: name is required"),
+        ([{"id": "ext_123"}], "extensions[0]: saved extensions (by id) are not supported"),
+        (
+            [{"name": "ai-auto-description"}],
+            "extensions[0] (ai-auto-description): the "
+            "extension 'ai-auto-description' is not supported",
+        ),
+        (
+            [{"name": "ai-tasks", "tasks": []}],
+            "extensions[0] (ai-tasks): the extension 'ai-tasks' is not supported",
+        ),
+        ([{"name": "face-blur"}], "extensions[0] (face-blur): unknown extension name"),
+        (
+            [{**TAGGING, "colour": "red"}],
+            "extensions[0] (google-auto-tagging): unknown key 'colour'",
+        ),
+        (
+            [{"name": "remove-bg", "minConfidence": 5}],
+            "extensions[0] (remove-bg): unknown key 'minConfidence'",
+        ),
+        (
+            [{"name": "aws-auto-tagging", "maxTags": 5}],
+            "extensions[0] (aws-auto-tagging): minConfidence is required",
+        ),
+        (
+            [{"name": "aws-auto-tagging", "minConfidence": 5}],
+            "extensions[0] (aws-auto-tagging): maxTags is required",
+        ),
+        ([{**TAGGING, "minConfidence": -1}], "minConfidence must be between 0 and 100"),
+        ([{**TAGGING, "minConfidence": 100.5}], "minConfidence must be between 0 and 100"),
+        ([{**TAGGING, "minConfidence": "50"}], "minConfidence must be a number"),
+        ([{**TAGGING, "minConfidence": True}], "minConfidence must be a number"),
+        ([{**TAGGING, "maxTags": 0}], "maxTags must be between 1 and 30"),
+        ([{**TAGGING, "maxTags": 31}], "maxTags must be between 1 and 30"),
+        ([{**TAGGING, "maxTags": 2.5}], "maxTags must be a whole number"),
+        ([{**TAGGING, "maxTags": "5"}], "maxTags must be a number"),
+        ([{**TAGGING, "maxTags": None}], "maxTags is required"),
+        (
+            [TAGGING, {"name": "remove-bg"}, TAGGING],
+            "extensions[2] (google-auto-tagging): duplicate extension",
+        ),
+        (
+            [{"name": "remove-bg", "options": "shadow"}],
+            "extensions[0] (remove-bg): options must be an object",
+        ),
+        (
+            [{"name": "remove-bg", "options": {"wings": True}}],
+            "extensions[0] (remove-bg): Unknown remove-bg option 'wings'",
+        ),
+    ],
+)
+def test_it_refuses_invalid_extensions_naming_item_and_field(raw, expected) -> None:
+    with pytest.raises(BadRequest) as caught:
+        validate_extensions(raw)
+
+    assert expected in caught.value.message
+    assert caught.value.status_code == 400
+
+
+def test_it_names_the_offending_field_in_the_error_body() -> None:
+    with pytest.raises(BadRequest) as caught:
+        validate_extensions([{"name": "google-auto-tagging", "minConfidence": 50, "maxTags": 99}])
+
+    assert caught.value.body()["field"] == "maxTags"

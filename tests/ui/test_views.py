@@ -1,0 +1,463 @@
+"""The browser UI's views through Django's test client."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from extensions.models import AITag, ExtensionRun
+from medialib.models import Asset, AssetVersion
+from tests.factories import AssetFactory, FolderFactory, TagFactory, UserFactory, make_image_bytes
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def user_client(client: Client) -> Client:
+    client.force_login(UserFactory(username="alice"))
+    return client
+
+
+def add_run(asset: Asset, name: str, status: str, *, message: str = "") -> ExtensionRun:
+    return ExtensionRun.objects.create(
+        asset=asset,
+        version=asset.current_version,
+        name=name,
+        backend="local-auto-tagging" if "tagging" in name else "local-remove-bg",
+        status=status,
+        error_message=message,
+    )
+
+
+def add_ai_tag(asset: Asset, name: str, confidence: float = 80.0) -> AITag:
+    return AITag.objects.create(
+        asset=asset, name=name, confidence=confidence, source="google-auto-tagging"
+    )
+
+
+def tag(asset: Asset, *names: str) -> None:
+    for position, name in enumerate(names):
+        asset.asset_tags.create(tag=TagFactory(name=name), position=position)
+
+
+def card_ids(html: str) -> list[str]:
+    return re.findall(r'id="card-([0-9a-f]{24})"', html)
+
+
+def assets_made_in_order(count: int, **kwargs) -> list[Asset]:
+    """`count` assets, created one second apart (oldest first)."""
+    start = timezone.now() - timedelta(hours=1)
+    assets = []
+    for index in range(count):
+        asset = AssetFactory(**kwargs)
+        Asset.objects.filter(pk=asset.pk).update(created_at=start + timedelta(seconds=index))
+        assets.append(asset)
+    return assets
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/?q=cat",
+        "/assets/0123456789abcdef01234567/",
+        "/assets/0123456789abcdef01234567/runs/",
+        "/assets/0123456789abcdef01234567/card/",
+        "/assets/0123456789abcdef01234567/versions/0123456789abcdef01234567/content",
+    ],
+)
+def test_it_sends_visitors_who_are_not_signed_in_to_the_login_page(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_it_sends_htmx_requests_of_signed_out_visitors_to_the_login_page_as_a_whole(client):
+    response = client.get("/?cursor=abc", **HTMX)
+
+    assert response["HX-Redirect"].startswith("/accounts/login/")
+    assert b"card-" not in response.content
+
+
+def test_it_does_not_serve_a_private_file_to_a_visitor_who_is_not_signed_in(client):
+    content = make_image_bytes((30, 30), "purple")
+    asset = AssetFactory(is_private=True, version=content)
+    version = asset.current_version
+
+    response = client.get(f"/assets/{asset.file_id}/versions/{version.version_id}/content")
+
+    assert response.status_code == 302
+    assert content not in response.content
+
+
+def test_it_signs_in_with_a_django_user(client):
+    UserFactory(username="bob")
+
+    page = client.get("/accounts/login/")
+    response = client.post("/accounts/login/", {"username": "bob", "password": "password"})
+
+    assert page.status_code == 200
+    assert b'name="csrfmiddlewaretoken"' in page.content
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_it_shows_the_root_folder_newest_first_with_names_sizes_and_badges(user_client):
+    older, newer = assets_made_in_order(2)
+    add_run(newer, "google-auto-tagging", "success")
+    add_run(older, "remove-bg", "pending")
+    FolderFactory(name="products", path="/products")
+    AssetFactory(folder=FolderFactory(name="elsewhere", path="/elsewhere"), name="away.png")
+
+    response = user_client.get("/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert card_ids(html) == [newer.file_id, older.file_id]
+    assert newer.name in html and "away.png" not in html
+    assert "Google tags: success" in html and "Remove BG: pending" in html
+    assert f"{newer.current_version.size}\xa0bytes" in html
+    assert 'href="/?folder=/products"' in html
+
+
+def test_it_shows_a_folder_with_its_breadcrumbs_and_its_branch_of_the_tree_open(user_client):
+    parent = FolderFactory(name="products", path="/products")
+    child = FolderFactory(name="shoes", path="/products/shoes", parent=parent)
+    FolderFactory(name="red", path="/products/shoes/red", parent=child)
+    inside = AssetFactory(folder=child, name="boot.png", file_path="/products/shoes/boot.png")
+    AssetFactory(name="at-root.png")
+
+    response = user_client.get("/", {"folder": "/products/shoes"})
+
+    html = response.content.decode()
+    assert card_ids(html) == [inside.file_id]
+    breadcrumbs = html.split('aria-label="Breadcrumb"')[1].split("</nav>")[0]
+    assert re.findall(r">([^<]+)</a>", breadcrumbs) == ["Library", "products", "shoes"]
+    assert 'href="/?folder=/products/shoes/red"' in html
+
+
+def test_it_answers_404_for_a_folder_that_does_not_exist(user_client):
+    assert user_client.get("/", {"folder": "/nowhere"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("search_in", "expected"),
+    [
+        ("all", {"by-name", "by-tag", "by-ai-tag"}),
+        ("name", {"by-name"}),
+        ("tags", {"by-tag"}),
+        ("ai_tags", {"by-ai-tag"}),
+    ],
+)
+def test_it_searches_by_name_tag_and_ai_tag(user_client, search_in, expected):
+    by_name = AssetFactory(name="red-car.png")
+    AssetFactory(name="photo1.png")  # matches nothing
+    by_tag = AssetFactory(name="photo2.png")
+    tag(by_tag, "Red")
+    by_ai_tag = AssetFactory(name="photo3.png")
+    add_ai_tag(by_ai_tag, "Red")
+    names = {by_name.file_id: "by-name", by_tag.file_id: "by-tag", by_ai_tag.file_id: "by-ai-tag"}
+
+    response = user_client.get("/", {"q": "red", "in": search_in})
+
+    assert {names[file_id] for file_id in card_ids(response.content.decode())} == expected
+
+
+def test_it_searches_a_folder_and_everything_below_it(user_client):
+    parent = FolderFactory(name="a", path="/a")
+    child = FolderFactory(name="b", path="/a/b", parent=parent)
+    deep = AssetFactory(folder=child, name="cat1.png", file_path="/a/b/cat1.png")
+    AssetFactory(name="cat2.png")
+
+    response = user_client.get("/", {"folder": "/a", "q": "cat"})
+
+    assert card_ids(response.content.decode()) == [deep.file_id]
+
+
+def test_it_filters_by_file_type(user_client):
+    image = AssetFactory()
+    document = AssetFactory(name="notes.txt", file_type=Asset.FileType.NON_IMAGE)
+
+    images = user_client.get("/", {"type": "image"}).content.decode()
+    others = user_client.get("/", {"type": "non-image"}).content.decode()
+
+    assert card_ids(images) == [image.file_id]
+    assert card_ids(others) == [document.file_id]
+
+
+def test_it_pages_with_a_cursor_through_every_asset_once_even_when_times_are_equal(user_client):
+    assets = assets_made_in_order(5)
+    same_time = timezone.now() - timedelta(minutes=5)
+    Asset.objects.filter(pk__in=[a.pk for a in assets[1:4]]).update(created_at=same_time)
+
+    seen: list[str] = []
+    url = "/?limit=2"
+    pages = 0
+    while url:
+        response = user_client.get(url, **HTMX) if seen else user_client.get(url)
+        html = response.content.decode()
+        seen += card_ids(html)
+        match = re.search(r'hx-get="([^"]*cursor=[^"]*)"', html)
+        url = match.group(1).replace("&amp;", "&") if match else ""
+        pages += 1
+
+    assert sorted(seen) == sorted(a.file_id for a in assets)
+    assert len(seen) == len(set(seen)) == 5
+    assert pages == 3
+
+
+def test_it_returns_only_the_cards_of_a_next_page_to_htmx(user_client):
+    assets_made_in_order(3)
+
+    first = user_client.get("/?limit=2").content.decode()
+    next_url = re.search(r'hx-get="([^"]*cursor=[^"]*)"', first).group(1).replace("&amp;", "&")
+    response = user_client.get(next_url, **HTMX)
+
+    html = response.content.decode()
+    assert html.lstrip().startswith("<li")
+    assert "<html" not in html and "cursor=" not in html
+
+
+def test_it_refuses_a_garbled_cursor_in_plain_words(user_client):
+    response = user_client.get("/", {"cursor": "not-a-cursor"})
+
+    assert response.status_code == 400
+    assert b"cursor is not valid" in response.content
+
+
+def test_it_renders_the_results_alone_for_an_htmx_search(user_client):
+    AssetFactory(name="dog.png")
+
+    response = user_client.get("/", {"q": "dog", "view": "list"}, HTTP_HX_TARGET="results", **HTMX)
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="results"')
+    assert "assets-list" in html
+
+
+def test_it_lists_a_page_in_the_same_number_of_queries_whatever_its_size(user_client):
+    def make(count: int) -> None:
+        for asset in AssetFactory.create_batch(count):
+            tag(asset, "summer", "sale")
+            add_ai_tag(asset, "Red")
+            add_run(asset, "google-auto-tagging", "success")
+            add_run(asset, "remove-bg", "pending")
+
+    make(2)
+    with CaptureQueriesContext(connection) as small:
+        assert len(card_ids(user_client.get("/").content.decode())) == 2
+    make(10)
+    with CaptureQueriesContext(connection) as large:
+        assert len(card_ids(user_client.get("/").content.decode())) == 12
+
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_it_shows_the_unit_balance_in_the_header(user_client):
+    response = user_client.get("/")
+
+    assert re.search(rb'id="unit-balance"[^>]*><strong>\d+</strong> units', response.content)
+
+
+def test_it_renders_an_asset_panel_with_details_tags_ai_tags_runs_and_versions(user_client):
+    asset = AssetFactory(name="shoe.png", version=make_image_bytes((40, 30), "red"))
+    tag(asset, "summer", "sale")
+    add_ai_tag(asset, "Red", 91.5)
+    add_run(asset, "google-auto-tagging", "success")
+    add_run(asset, "remove-bg", "failed", message="Not enough extension units: 130 needed.")
+
+    response = user_client.get(f"/assets/{asset.file_id}/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html  # a page of its own when not asked by htmx
+    assert "40 \N{MULTIPLICATION SIGN} 30 px" in html
+    assert 'value="summer, sale"' in html
+    assert "Red" in html and "91.5%" in html and "width: 92%" in html
+    assert "Not enough extension units: 130 needed." in html
+    assert "Version 1" in html
+    assert f"/assets/{asset.file_id}/versions/{asset.current_version.version_id}/content" in html
+
+
+def test_it_renders_the_panel_as_a_fragment_for_htmx_with_the_card_updated_out_of_band(
+    user_client,
+):
+    asset = AssetFactory()
+
+    response = user_client.get(f"/assets/{asset.file_id}/", **HTMX)
+
+    html = response.content.decode()
+    assert "<html" not in html
+    assert f'id="card-{asset.file_id}" hx-swap-oob="true"' in html
+    assert 'id="unit-balance" hx-swap-oob="true"' in html
+
+
+def test_it_answers_404_for_a_file_that_does_not_exist(user_client):
+    assert user_client.get("/assets/0123456789abcdef01234567/").status_code == 404
+
+
+def test_it_compares_a_background_removal_with_the_version_it_came_from(user_client):
+    asset = AssetFactory()
+    first = asset.current_version
+    second = AssetVersion.objects.create(
+        asset=asset,
+        number=2,
+        storage_key=first.storage_key,
+        size=first.size,
+        mime="image/png",
+        checksum=first.checksum,
+        origin=AssetVersion.Origin.EXTENSION,
+        origin_detail="remove-bg",
+    )
+    Asset.objects.filter(pk=asset.pk).update(current_version=second)
+
+    html = user_client.get(f"/assets/{asset.file_id}/").content.decode()
+
+    compare = html.split('class="compare checker"')[1].split("</div>")[0]
+    assert f"/versions/{first.version_id}/content" in compare
+    assert f"/versions/{second.version_id}/content" in compare
+    assert f'data-action="restore" data-version-id="{first.version_id}"' in html
+
+
+def test_it_polls_the_runs_while_one_is_pending(user_client):
+    asset = AssetFactory()
+    add_run(asset, "remove-bg", "pending")
+
+    panel = user_client.get(f"/assets/{asset.file_id}/", **HTMX).content.decode()
+    poll = user_client.get(f"/assets/{asset.file_id}/runs/", **HTMX)
+
+    assert (
+        f'hx-get="/assets/{asset.file_id}/runs/" hx-trigger="load delay:1500ms" hx-target="this"'
+        in panel
+    )
+    assert 'hx-trigger="load delay:1500ms"' in poll.content.decode()
+    assert "HX-Trigger" not in poll
+
+
+def test_it_stops_polling_and_reloads_the_panel_once_nothing_is_pending(user_client):
+    asset = AssetFactory()
+    add_run(asset, "remove-bg", "success")
+
+    poll = user_client.get(f"/assets/{asset.file_id}/runs/", **HTMX)
+
+    assert "hx-trigger" not in poll.content.decode()
+    assert json.loads(poll["HX-Trigger"]) == {"asset-changed": {}}
+
+
+def test_it_gives_the_runs_with_their_messages_as_json_for_the_upload_list(user_client):
+    asset = AssetFactory()
+    add_run(asset, "google-auto-tagging", "failed", message="Not enough extension units.")
+
+    response = user_client.get(f"/assets/{asset.file_id}/runs/", HTTP_ACCEPT="application/json")
+
+    assert response.json() == {
+        "runs": [
+            {
+                "name": "google-auto-tagging",
+                "status": "failed",
+                "message": "Not enough extension units.",
+            }
+        ]
+    }
+
+
+def test_it_serves_any_version_to_a_signed_in_user(user_client):
+    content = make_image_bytes((12, 12), "green")
+    asset = AssetFactory(is_private=True, version=content)
+
+    response = user_client.get(
+        f"/assets/{asset.file_id}/versions/{asset.current_version.version_id}/content"
+    )
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == content
+    assert response["Content-Type"] == "image/png"
+    assert "sandbox" in response["Content-Security-Policy"]
+
+
+def test_it_answers_404_for_a_version_of_another_file(user_client):
+    asset, other = AssetFactory(), AssetFactory()
+
+    response = user_client.get(
+        f"/assets/{asset.file_id}/versions/{other.current_version.version_id}/content"
+    )
+
+    assert response.status_code == 404
+
+
+def test_it_shows_private_thumbnails_only_through_signed_urls(user_client):
+    asset = AssetFactory(is_private=True, name="secret.png")
+    AssetVersion.objects.filter(pk=asset.current_version_id).update(thumbnail_key="thumb.jpg")
+
+    html = user_client.get("/").content.decode()
+
+    thumbnail = re.search(r'<img src="([^"]+)"', html).group(1)
+    assert "/f/secret.png?" in thumbnail
+    assert "ik-s=" in thumbnail and "ik-t=" in thumbnail
+
+
+def test_it_puts_the_csrf_token_in_every_page_for_the_api_calls(user_client):
+    html = user_client.get("/").content.decode()
+
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)">', html).group(1)
+    assert f'"X-CSRFToken": "{token}"' in html
+
+
+def test_it_searches_with_an_imagekit_search_query(user_client):
+    small = AssetFactory(name="small.png", version=make_image_bytes((10, 10)))
+    AssetFactory(name="large.png", version=make_image_bytes((400, 400)))
+    add_ai_tag(small, "Red")
+
+    response = user_client.get("/", {"q": 'AITags IN ["Red"] AND width < 100', "in": "query"})
+
+    assert card_ids(response.content.decode()) == [small.file_id]
+
+
+def test_it_explains_a_search_query_it_cannot_read_in_the_results(user_client):
+    response = user_client.get(
+        "/", {"q": "size >>", "in": "query"}, HTTP_HX_TARGET="results", **HTMX
+    )
+
+    assert response.status_code == 200
+    assert b'role="alert">This query could not be read: ' in response.content
+
+
+def test_it_lets_the_page_write_through_the_api_only_with_its_csrf_token():
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(UserFactory(username="carol"))
+    asset = AssetFactory()
+    url = f"/v1/files/{asset.file_id}/details"
+    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").content.decode())
+
+    refused = client.patch(url, {"tags": ["forged"]}, content_type="application/json")
+    accepted = client.patch(
+        url, {"tags": ["summer"]}, content_type="application/json", HTTP_X_CSRFTOKEN=token.group(1)
+    )
+
+    assert refused.status_code == 403
+    assert accepted.status_code == 200
+    assert [t.tag.name for t in asset.asset_tags.select_related("tag")] == ["summer"]
+
+
+def test_it_keeps_a_card_with_a_pending_run_polling_until_the_run_ends(user_client):
+    asset = AssetFactory()
+    run = add_run(asset, "remove-bg", "pending")
+
+    pending = user_client.get(f"/assets/{asset.file_id}/card/", **HTMX).content.decode()
+    run.status = ExtensionRun.Status.SUCCESS
+    run.save()
+    done = user_client.get(f"/assets/{asset.file_id}/card/", **HTMX).content.decode()
+
+    assert f'hx-get="/assets/{asset.file_id}/card/" hx-trigger="load delay:3s"' in pending
+    assert "Remove BG: pending" in pending
+    assert 'hx-trigger="load' not in done and "Remove BG: success" in done

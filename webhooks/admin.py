@@ -1,0 +1,153 @@
+"""The delivery log and the signing secret. Read-only: rows are written by services.
+
+Actions: "Redeliver now" (permission webhooks.redeliver_webhookdelivery) and
+rotating the secret (permission webhooks.add_webhooksecret).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from medialib.admin_tools import (
+    EstimatedCountPaginator,
+    ReadOnlyAdminMixin,
+    ReadOnlyTabularInline,
+    newest_rows_formset,
+)
+from webhooks import services
+from webhooks.models import DeliveryAttempt, WebhookDelivery, WebhookSecret
+
+RESPONSE_EXCERPT_CHARS = 2000
+
+
+class DeliveryAttemptInline(ReadOnlyTabularInline):
+    model = DeliveryAttempt
+    formset = newest_rows_formset(50)
+    fields = ("attempted_at", "duration_ms", "status_code", "error", "response_excerpt")
+    verbose_name_plural = "attempts (newest first, at most 50)"
+
+    @admin.display(description="response body")
+    def response_excerpt(self, attempt: DeliveryAttempt) -> str:
+        body = attempt.response_body
+        if len(body) <= RESPONSE_EXCERPT_CHARS:
+            return format_html("<pre>{}</pre>", body)
+        return format_html(
+            "<pre>{}</pre>… ({} characters kept)", body[:RESPONSE_EXCERPT_CHARS], len(body)
+        )
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "message_id",
+        "event",
+        "url",
+        "subject",
+        "status",
+        "attempts",
+        "last_attempt_at",
+        "next_attempt_at",
+        "created_at",
+    )
+    list_filter = ("status", "event")
+    search_fields = ("=message_id", "=subject", "url")
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    fields = (
+        "message_id",
+        "event",
+        "url",
+        "subject",
+        "status",
+        "attempts",
+        "first_attempt_at",
+        "last_attempt_at",
+        "next_attempt_at",
+        "delivered_at",
+        "created_at",
+        "payload_pretty",
+    )
+    readonly_fields = fields
+    inlines = [DeliveryAttemptInline]
+    actions = ["redeliver_now"]
+
+    @admin.display(description="payload")
+    def payload_pretty(self, delivery: WebhookDelivery) -> str:
+        return format_html(
+            "<pre>{}</pre>", json.dumps(delivery.payload, indent=2, ensure_ascii=False)
+        )
+
+    def has_redeliver_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("webhooks.redeliver_webhookdelivery")
+
+    @admin.action(description="Redeliver now", permissions=["redeliver"])
+    def redeliver_now(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        count = 0
+        for delivery in queryset:
+            services.delivery_redeliver(delivery=delivery)
+            count += 1
+        self.message_user(
+            request,
+            f"{count} deliveries will be attempted now, with their message ids unchanged.",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(WebhookSecret)
+class WebhookSecretAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("masked_secret", "created_at")
+    fields = ("masked_secret", "created_at")
+    readonly_fields = fields
+    change_list_template = "admin/webhooks/webhooksecret/change_list.html"
+
+    @admin.display(description="secret")
+    def masked_secret(self, secret: WebhookSecret) -> str:
+        return f"{secret.secret[:10]}…"
+
+    def has_rotate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("webhooks.add_webhooksecret")
+
+    def get_urls(self) -> list:
+        rotate = path(
+            "rotate/",
+            self.admin_site.admin_view(self.rotate_view),
+            name="webhooks_webhooksecret_rotate",
+        )
+        return [rotate, *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        context = {
+            **(extra_context or {}),
+            "current_secret": services.webhook_secret_current(),
+            "can_rotate": self.has_rotate_permission(request),
+        }
+        return super().changelist_view(request, extra_context=context)
+
+    def rotate_view(self, request: HttpRequest) -> HttpResponse:
+        """GET asks for confirmation; POST makes a new secret."""
+        if not self.has_rotate_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            services.webhook_secret_rotate()
+            self.message_user(
+                request,
+                "A new webhook secret signs deliveries from now on; give it to your receivers.",
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(reverse("admin:webhooks_webhooksecret_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Rotate the webhook secret?",
+        }
+        return TemplateResponse(
+            request, "admin/webhooks/webhooksecret/rotate_confirmation.html", context
+        )

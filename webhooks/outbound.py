@@ -1,0 +1,183 @@
+"""One outbound POST to a webhook receiver, made safe to aim at a stranger's URL.
+
+- The URL goes through the private-address guard, and the connection is made
+  to an address the guard vetted (no second DNS lookup), while the Host header,
+  TLS SNI and certificate check use the URL's host name.
+- Redirects are not followed: a 3xx is an answer like any other.
+- `timeout` bounds the whole exchange (connect, send, headers, body), not each
+  socket read: a receiver dripping one byte at a time cannot hold a worker.
+- At most RESPONSE_BODY_LIMIT bytes of the answer are read; the rest is dropped
+  with the connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import certifi
+import urllib3
+from django.conf import settings
+from urllib3.connection import HTTPConnection, HTTPSConnection
+
+from webhooks.ssrf import AddressGuard, UnsafeTarget, VettedTarget
+
+RESPONSE_BODY_LIMIT = 64 * 1024
+USER_AGENT = "medialib-webhooks/1.0"
+_READ_CHUNK = 16 * 1024
+# What trouble with the receiver can raise. ValueError covers a certificate for
+# another host name (urllib3's CertificateError) and what http.client refuses to send.
+NETWORK_ERRORS = (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError, ValueError)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one request got: a status code and the start of the body, or an error."""
+
+    status_code: int | None
+    body: bytes
+    error: str
+    duration_ms: int
+
+
+class _Deadline:
+    """Shuts the connection's socket down when the time is up, waking a blocked read.
+
+    Socket timeouts only bound each read; this bounds the whole exchange. It
+    cannot interrupt the TCP connect itself (there is no socket to shut yet),
+    so the connect gets the remaining time as its own timeout.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = threading.Event()
+        self._started = time.monotonic()
+        self._connection: HTTPConnection | None = None
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def remaining(self) -> float:
+        return max(self.seconds - (time.monotonic() - self._started), 0.001)
+
+    def watch(self, connection: HTTPConnection) -> None:
+        self._connection = connection
+        if self.expired.is_set():
+            self._shutdown()
+
+    def _expire(self) -> None:
+        self.expired.set()
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        sock = self._connection.sock if self._connection is not None else None
+        if sock is not None:
+            # socket.socket's own method: SSLSocket.shutdown would first
+            # detach its SSL object under the reading thread's feet.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+
+
+def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> Outcome:
+    """POST `body` to `url`; never raises for network trouble, returns it as an Outcome."""
+    started = time.monotonic()
+
+    def outcome(status_code: int | None = None, content: bytes = b"", error: str = "") -> Outcome:
+        duration_ms = round((time.monotonic() - started) * 1000)
+        return Outcome(status_code, content, error, duration_ms)
+
+    try:
+        target = AddressGuard.vet(url)
+    except UnsafeTarget as exc:
+        return outcome(error=f"Refused: the URL {exc}")
+    request_headers = {
+        "Host": target.host_header,
+        "User-Agent": USER_AGENT,
+        "Content-Type": "application/json",
+        **headers,
+    }
+    if target.username is not None:
+        credentials = f"{target.username}:{target.password or ''}".encode()
+        request_headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode()
+    with _Deadline(timeout) as deadline:
+        connection = None
+        try:
+            connection = _connect(target, deadline=deadline)
+            connection.request(
+                "POST",
+                target.request_target,
+                body=body,
+                headers=request_headers,
+                preload_content=False,
+                decode_content=False,
+            )
+            response = connection.getresponse()
+            content = _read_capped(response, deadline)
+            return outcome(response.status, content)
+        except NETWORK_ERRORS as exc:
+            if deadline.expired.is_set():
+                return outcome(error=f"No complete answer within {timeout:g} s")
+            return outcome(error=f"{type(exc).__name__}: {exc}"[:1000])
+        finally:
+            if connection is not None:
+                connection.close()
+
+
+def _connect(target: VettedTarget, *, deadline: _Deadline) -> HTTPConnection:
+    """Connect to the first vetted address that answers (TLS handshake included)."""
+    error: Exception | None = None
+    for address in target.addresses:
+        if deadline.expired.is_set():
+            break
+        if target.scheme == "https":
+            connection: HTTPConnection = HTTPSConnection(
+                address,
+                target.port,
+                timeout=deadline.remaining(),
+                server_hostname=target.hostname,
+                assert_hostname=target.hostname,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=settings.WEBHOOKS_CA_BUNDLE or certifi.where(),
+            )
+        else:
+            connection = HTTPConnection(address, target.port, timeout=deadline.remaining())
+        # Watched from before the connect, so that a TLS handshake is bounded too.
+        deadline.watch(connection)
+        try:
+            connection.connect()
+        except NETWORK_ERRORS as exc:
+            connection.close()
+            error = exc
+            continue
+        # From here the deadline alone ends the exchange; a socket timeout
+        # racing it would only blur the error message. (urllib3 applies
+        # `timeout` to the socket again before reading the answer.)
+        connection.timeout = deadline.seconds + 1
+        connection.sock.settimeout(connection.timeout)
+        return connection
+    raise error or TimeoutError("no address left to try")
+
+
+def _read_capped(response: urllib3.BaseHTTPResponse, deadline: _Deadline) -> bytes:
+    chunks: list[bytes] = []
+    remaining = RESPONSE_BODY_LIMIT
+    while remaining > 0 and not deadline.expired.is_set():
+        chunk = response.read(min(_READ_CHUNK, remaining))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    if deadline.expired.is_set():
+        raise TimeoutError("deadline passed while reading the body")
+    return b"".join(chunks)

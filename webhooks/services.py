@@ -1,0 +1,244 @@
+"""Webhook deliveries: the outbox, one attempt at a time, the sweep, the secret.
+
+A delivery is a row written in the caller's transaction (`delivery_create`), so
+an event is never announced for a change that rolled back, nor lost when the
+broker is down: the task sent on commit is only a nudge, and the sweep
+(`deliveries_dispatch_due`, every few seconds from beat) sends whatever is due
+and has no task on its way. Each attempt claims the delivery with a lease, sends
+one signed request and records it; the schedule (webhooks.schedule) says when
+to try again, for up to 24 hours.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from kombu.exceptions import OperationalError as BrokerError
+
+from config.exceptions import BadRequest
+from webhooks import outbound, selectors
+from webhooks.models import DeliveryAttempt, WebhookDelivery, WebhookSecret
+from webhooks.schedule import DeliverySchedule
+from webhooks.signing import signature_headers
+from webhooks.ssrf import AddressGuard, UnsafeTarget
+
+logger = logging.getLogger(__name__)
+
+# How long past the request's timeout a lease outlives it: an attempt never
+# outlasts its lease, so no two workers send the same delivery at once.
+LEASE_MARGIN = timedelta(seconds=30)
+# Retries due within this long are sent with a countdown at once rather than
+# left to the sweep, which runs every few seconds only.
+COUNTDOWN_LIMIT = timedelta(minutes=1)
+# A task sent this long ago that has not run (a broker that lost it) is sent again.
+REDISPATCH_AFTER = timedelta(minutes=5)
+SWEEP_BATCH = 500
+
+
+class InvalidWebhookUrl(BadRequest):
+    pass
+
+
+def validate_webhook_url(url: str) -> str:
+    """Return the URL if webhooks may be sent to it; raise InvalidWebhookUrl (400) if not.
+
+    Refused: schemes other than http(s), hosts that do not resolve, and hosts
+    with any private, loopback, link-local or metadata address, unless
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS (then the host is not looked up).
+    The check is made again at each delivery, against the address connected to.
+    """
+    url = url.strip()
+    try:
+        AddressGuard.vet(url, resolve=False)
+    except UnsafeTarget as exc:
+        raise InvalidWebhookUrl(f"webhookUrl {exc}") from None
+    if len(url) > WebhookDelivery._meta.get_field("url").max_length:
+        raise InvalidWebhookUrl("webhookUrl is too long")
+    return url
+
+
+def delivery_create(*, url: str, event: str, payload: dict, subject: str = "") -> WebhookDelivery:
+    """Write a pending delivery; call inside the transaction that made the event.
+
+    The task is sent when the transaction commits; if the broker is down then,
+    the sweep sends it later.
+    """
+    now = DeliverySchedule.now()
+    delivery = WebhookDelivery.objects.create(
+        url=url,
+        event=event,
+        payload=payload,
+        subject=subject,
+        next_attempt_at=now,
+        dispatched_at=now,
+    )
+    transaction.on_commit(partial(_dispatch, delivery.pk))
+    return delivery
+
+
+def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Make one more attempt now, with the same message id (receivers may deduplicate).
+
+    A delivered or failed delivery goes back to pending, its attempts kept.
+    The retry schedule still counts from the first attempt: if this attempt
+    fails after the 24 hours are over, the delivery is failed again; within
+    them, the schedule carries on.
+    """
+    now = DeliverySchedule.now()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=WebhookDelivery.Status.PENDING,
+        next_attempt_at=now,
+        delivered_at=None,
+        dispatched_at=now,
+    )
+    transaction.on_commit(partial(_dispatch, delivery.pk))
+    delivery.refresh_from_db()
+    return delivery
+
+
+def delivery_attempt(*, delivery_id: int) -> DeliveryAttempt | None:
+    """Send the delivery once if it is due and nobody else is sending it; record the attempt.
+
+    Returns the attempt, or None when there was nothing to do (not pending,
+    not due, or claimed by another worker): safe to call twice.
+    """
+    started_at = DeliverySchedule.now()
+    lease_expires_at = started_at + timedelta(seconds=settings.WEBHOOKS_TIMEOUT) + LEASE_MARGIN
+    claimed = (
+        WebhookDelivery.objects.filter(
+            pk=delivery_id,
+            status=WebhookDelivery.Status.PENDING,
+            next_attempt_at__lte=started_at,
+        )
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=started_at))
+        .update(lease_expires_at=lease_expires_at)
+    )
+    if claimed != 1:
+        return None
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
+    headers = signature_headers(
+        secret=webhook_secret_current(),
+        message_id=delivery.message_id,
+        sent_at=started_at.timestamp(),
+        body=body,
+    )
+    outcome = outbound.post(
+        delivery.url, body=body.encode(), headers=headers, timeout=settings.WEBHOOKS_TIMEOUT
+    )
+    finished_at = DeliverySchedule.now()
+    return _attempt_record(
+        delivery=delivery,
+        outcome=outcome,
+        started_at=started_at,
+        finished_at=finished_at,
+        lease_expires_at=lease_expires_at,
+    )
+
+
+def _attempt_record(
+    *,
+    delivery: WebhookDelivery,
+    outcome: outbound.Outcome,
+    started_at: datetime,
+    finished_at: datetime,
+    lease_expires_at: datetime,
+) -> DeliveryAttempt:
+    attempts = delivery.attempts + 1
+    first_attempt_at = delivery.first_attempt_at or started_at
+    changes: dict = {
+        "attempts": attempts,
+        "first_attempt_at": first_attempt_at,
+        "last_attempt_at": started_at,
+        "lease_expires_at": None,
+    }
+    countdown = None
+    if outcome.status_code == 200:
+        changes |= {
+            "status": WebhookDelivery.Status.DELIVERED,
+            "delivered_at": finished_at,
+            "next_attempt_at": None,
+        }
+    else:
+        next_attempt_at = DeliverySchedule.next_attempt_at(
+            attempts=attempts, first_attempt_at=first_attempt_at, now=finished_at
+        )
+        if next_attempt_at is None:
+            changes |= {"status": WebhookDelivery.Status.FAILED, "next_attempt_at": None}
+        else:
+            changes["next_attempt_at"] = next_attempt_at
+            if next_attempt_at - finished_at <= COUNTDOWN_LIMIT:
+                countdown = (next_attempt_at - finished_at).total_seconds()
+                changes["dispatched_at"] = next_attempt_at
+    with transaction.atomic():
+        attempt = DeliveryAttempt.objects.create(
+            delivery=delivery,
+            attempted_at=started_at,
+            duration_ms=outcome.duration_ms,
+            status_code=outcome.status_code,
+            error=outcome.error,
+            # PostgreSQL text cannot hold NUL characters.
+            response_body=outcome.body.decode(errors="replace").replace("\x00", "\ufffd"),
+        )
+        # Still ours unless the lease ran out; then the attempt stays recorded
+        # and the delivery's state is left to the worker that took it over.
+        updated = WebhookDelivery.objects.filter(
+            pk=delivery.pk, lease_expires_at=lease_expires_at
+        ).update(**changes)
+        if not updated:
+            logger.warning("Webhook delivery %s: lease lost during the attempt", delivery.pk)
+        elif countdown is not None:
+            transaction.on_commit(partial(_dispatch, delivery.pk, countdown=countdown))
+    return attempt
+
+
+def deliveries_dispatch_due(*, limit: int = SWEEP_BATCH) -> int:
+    """Send a task for each due delivery that has none on its way; return how many."""
+    now = DeliverySchedule.now()
+    delivery_ids = selectors.due_delivery_ids(
+        now=now, dispatched_before=now - REDISPATCH_AFTER, limit=limit
+    )
+    WebhookDelivery.objects.filter(pk__in=delivery_ids).update(dispatched_at=now)
+    for sent, delivery_id in enumerate(delivery_ids):
+        if not _dispatch(delivery_id):
+            WebhookDelivery.objects.filter(pk__in=delivery_ids[sent:]).update(dispatched_at=None)
+            return sent
+    return len(delivery_ids)
+
+
+def _dispatch(delivery_id: int, *, countdown: float | None = None) -> bool:
+    """Send the delivery's task; when the broker is down, leave the delivery to the sweep."""
+    from webhooks.tasks import deliver_webhook
+
+    try:
+        deliver_webhook.apply_async((delivery_id,), countdown=countdown)
+    except (BrokerError, OSError):
+        logger.warning(
+            "Webhook delivery %s not sent to the broker; the sweep will send it",
+            delivery_id,
+            exc_info=True,
+        )
+        WebhookDelivery.objects.filter(pk=delivery_id).update(dispatched_at=None)
+        return False
+    return True
+
+
+def webhook_secret_current() -> str:
+    """The secret that signs deliveries; made on first use."""
+    secret = WebhookSecret.objects.first()
+    if secret is None:
+        WebhookSecret.objects.create()
+        # Two first uses at once each make one; both then read the newest.
+        secret = WebhookSecret.objects.first()
+    return secret.secret
+
+
+def webhook_secret_rotate() -> str:
+    """Make a new secret; deliveries are signed with it from now on."""
+    return WebhookSecret.objects.create().secret
