@@ -9,7 +9,6 @@ authenticated with an API key as the SDKs are.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import os
 import statistics
@@ -20,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from bench_admin_asset_list import populate  # a sibling script: the same data set
+from library_data import filled_library, library_arguments  # a sibling script
 
 PAGE_TARGET_MS = 300  # one page of 100 files
 # Deep pages: OFFSET is linear in the rows passed over, and ImageKit's API has only `skip`.
@@ -87,36 +86,12 @@ def measure(client, params: dict) -> tuple[float, int, int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--assets", type=int, default=100_000)
-    parser.add_argument(
-        "--keepdb", action="store_true", help="keep the filled test database and reuse it next time"
-    )
-    args = parser.parse_args()
+    args = library_arguments(__doc__)
+    with filled_library(assets=args.assets, keepdb=args.keepdb):
+        from django.test import Client
 
-    import django
-
-    django.setup()
-
-    from django.conf import settings
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import setup_test_environment
-
-    settings.ALLOWED_HOSTS = ["testserver"]
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, keepdb=args.keepdb)
-    try:
-        from medialib.models import Asset
         from medialib.services import api_key_create
 
-        if not Asset.objects.exists():
-            started = time.perf_counter()
-            populate(args.assets)
-            print(
-                f"# {args.assets} assets on {connection.vendor} filled in "
-                f"{time.perf_counter() - started:.0f} s"
-            )
         key = api_key_create(name="bench").private_key
         client = Client(HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{key}:".encode()).decode())
         ok = True
@@ -129,8 +104,6 @@ def main() -> int:
                 f"(target: <= {ms_target} ms, <= {queries_target} queries)"
                 f"{'' if fast else '  MISSED'}"
             )
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=args.keepdb)
     return 0 if ok else 1
 
 

@@ -10,7 +10,6 @@ page deep down the keyset paging, which must cost what the first page costs.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -19,6 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from library_data import filled_library, library_arguments  # a sibling script
 
 PAGE_TARGET_MS = 300  # one page of 40 cards, whatever the filter or depth
 QUERIES_TARGET = 12  # per page, whatever the filter or depth
@@ -54,39 +55,11 @@ def measure(client, params: dict) -> tuple[float, int, int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--assets", type=int, default=100_000)
-    parser.add_argument(
-        "--keepdb", action="store_true", help="keep the filled test database and reuse it next time"
-    )
-    args = parser.parse_args()
-
-    import django
-
-    django.setup()
-
-    from django.conf import settings
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import setup_test_environment
-
-    from benchmarks.bench_admin_asset_list import populate
-
-    settings.ALLOWED_HOSTS = ["testserver"]
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, keepdb=args.keepdb)
-    try:
+    args = library_arguments(__doc__)
+    with filled_library(assets=args.assets, keepdb=args.keepdb):
         from django.contrib.auth import get_user_model
+        from django.test import Client
 
-        from medialib.models import Asset
-
-        if not Asset.objects.exists():
-            started = time.perf_counter()
-            populate(args.assets)
-            print(
-                f"# {args.assets} assets on {connection.vendor} filled in "
-                f"{time.perf_counter() - started:.0f} s"
-            )
         user, _ = get_user_model().objects.get_or_create(username="bench-ui")
         client = Client()
         client.force_login(user)
@@ -120,8 +93,6 @@ def main() -> int:
                 f"(target: <= {PAGE_TARGET_MS} ms, <= {QUERIES_TARGET} queries)"
                 f"{'' if fast else '  MISSED'}"
             )
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=args.keepdb)
     return 0 if ok else 1
 
 

@@ -64,6 +64,8 @@ class ExtensionRun(models.Model):
             # The latest run of each extension of an asset (extensionStatus).
             models.Index(fields=["asset", "name", "-created_at"], name="run_asset_name_idx"),
             models.Index(fields=["status", "-created_at"], name="run_status_created_idx"),
+            # The admin's date_hierarchy (MIN/MAX and per-day lists of created_at).
+            models.Index(fields=["created_at"], name="run_created_idx"),
         ]
         permissions = [("rerun_extensionrun", "Can re-run extensions")]
 

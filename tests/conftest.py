@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import ipaddress
 import socket
 from collections.abc import Iterator
 
@@ -14,13 +13,14 @@ from webhooks.ssrf import AddressGuard
 
 
 def resolve_loopback_only(host: str, port: int, *args: object, **kwargs: object) -> list:
-    """getaddrinfo for tests: IP literals and localhost only, never a DNS query."""
+    """getaddrinfo for tests: numeric addresses (in every form the C library reads)
+    and localhost only, never a DNS query."""
+    if host != "localhost":
+        kwargs["flags"] = socket.AI_NUMERICHOST
     try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        if host != "localhost":
-            raise socket.gaierror(socket.EAI_NONAME, f"tests resolve no names ({host})") from None
-    return socket.getaddrinfo(host, port, *args, **kwargs)
+        return socket.getaddrinfo(host, port, *args, **kwargs)
+    except socket.gaierror:
+        raise socket.gaierror(socket.EAI_NONAME, f"tests resolve no names ({host})") from None
 
 
 @pytest.fixture(autouse=True, scope="session")

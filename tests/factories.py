@@ -10,6 +10,7 @@ import io
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
@@ -32,7 +33,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "password")
+    # Hashed once at import: hashing per user would make factories slow.
+    password = make_password("password")
 
 
 class FolderFactory(factory.django.DjangoModelFactory):
