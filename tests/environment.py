@@ -6,6 +6,9 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+# Worker and live-server threads then close their connections after each task or
+# request, so PostgreSQL's test database can be dropped at the end of the run.
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
 _own_var_dir = None
 if "VAR_DIR" not in os.environ:
     _own_var_dir = tempfile.mkdtemp(prefix="medialib-test-")
