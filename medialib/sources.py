@@ -18,17 +18,18 @@ from dataclasses import dataclass
 from typing import IO
 from urllib.parse import urljoin
 
-import requests
 from django.conf import settings
 from django.core.files import File
 
 from config.exceptions import BadRequest, PayloadTooLarge
-from webhooks.ssrf import AddressGuard, UnsafeTarget
+from webhooks import outbound
+from webhooks.ssrf import UnsafeTarget
 
 CHUNK_SIZE = 64 * 1024
 # Above this a spooled file moves from memory to disk.
 SPOOL_MEMORY_SIZE = 1024 * 1024
 MAX_REDIRECTS = 3
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 _DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+(?:;[\w-]+=[\w.-]+)*;base64,", re.IGNORECASE)
 _BASE64_WHITESPACE = re.compile(rb"\s+")
 
@@ -107,51 +108,37 @@ def spool_base64(text: str) -> Spooled:
     return spooled
 
 
-def check_fetch_target(url: str) -> None:
-    """Refuse non-http(s) URLs and hosts that resolve to non-public addresses.
-
-    The same guard as webhook targets; settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS
-    lifts the address check (development, tests).
-    """
-    try:
-        AddressGuard.vet(url, resolve=False)
-    except UnsafeTarget as exc:
-        raise BadRequest(f"The file URL {exc}.") from None
-
-
 def spool_url(url: str) -> Spooled:
-    """Fetch `url` (streamed, redirects re-checked) into a spooled file.
+    """Fetch `url` (streamed, each redirect vetted again) into a spooled file.
 
-    No response headers within settings.MEDIALIB_URL_FETCH_TIMEOUT, or no data
-    for that long, is a 400; a body past the size limit is a 413.
+    The connection goes to an address the private-address guard vetted (see
+    webhooks.outbound), so a name that changes its answer cannot reach a private
+    host. No response headers within settings.MEDIALIB_URL_FETCH_TIMEOUT, or no
+    data for that long, is a 400; a body past the size limit is a 413.
     """
     timeout = settings.MEDIALIB_URL_FETCH_TIMEOUT
-    with requests.Session() as session:
-        for _ in range(MAX_REDIRECTS + 1):
-            check_fetch_target(url)
-            try:
-                response = session.get(url, stream=True, timeout=timeout, allow_redirects=False)
-            except requests.Timeout:
-                raise BadRequest(f"The file URL did not answer within {timeout:g} s.") from None
-            except requests.RequestException as error:
-                raise BadRequest(f"The file URL could not be fetched: {error}") from None
-            with response:
-                if response.is_redirect:
+    for _ in range(MAX_REDIRECTS + 1):
+        try:
+            with outbound.open_get(url, timeout=timeout) as response:
+                if response.status in REDIRECT_STATUSES:
                     url = urljoin(url, response.headers.get("location", ""))
                     continue
-                if response.status_code != 200:
-                    raise BadRequest(f"The file URL answered HTTP {response.status_code}, not 200.")
+                if response.status != 200:
+                    raise BadRequest(f"The file URL answered HTTP {response.status}, not 200.")
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > settings.MEDIALIB_MAX_UPLOAD_BYTES:
                     raise too_large(int(declared))
-                try:
-                    spooled = spool_chunks(response.iter_content(CHUNK_SIZE))
-                except requests.RequestException as error:
-                    raise BadRequest(f"Reading the file URL failed: {error}") from None
-            if spooled.size == 0:
-                spooled.close()
-                raise BadRequest("The file URL answered an empty body.")
-            return spooled
+                spooled = spool_chunks(iter(lambda: response.read(CHUNK_SIZE), b""))
+        except UnsafeTarget as exc:
+            raise BadRequest(f"The file URL {exc}.") from None
+        except TimeoutError:
+            raise BadRequest(f"The file URL did not answer within {timeout:g} s.") from None
+        except outbound.NETWORK_ERRORS as error:
+            raise BadRequest(f"The file URL could not be fetched: {error}") from None
+        if spooled.size == 0:
+            spooled.close()
+            raise BadRequest("The file URL answered an empty body.")
+        return spooled
     raise BadRequest(f"The file URL redirected more than {MAX_REDIRECTS} times.")
 
 

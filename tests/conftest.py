@@ -9,6 +9,7 @@ from django.conf import settings
 
 from config.celery import app as celery_app
 from tests.fakes.removebg import removebg_fake  # noqa: F401 (a fixture for the whole suite)
+from tests.fakes.resolver import hosts  # noqa: F401 (a fixture for the whole suite)
 from webhooks.ssrf import AddressGuard
 
 

@@ -8,6 +8,9 @@
   socket read: a receiver dripping one byte at a time cannot hold a worker.
 - At most RESPONSE_BODY_LIMIT bytes of the answer are read; the rest is dropped
   with the connection.
+
+`open_get()` is the same pinned connection for a streamed GET (the upload of a
+file given by URL), so every request to a URL that a client chose goes through here.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import http.client
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import certifi
@@ -101,15 +105,7 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> O
         target = AddressGuard.vet(url)
     except UnsafeTarget as exc:
         return outcome(error=f"Refused: the URL {exc}")
-    request_headers = {
-        "Host": target.host_header,
-        "User-Agent": USER_AGENT,
-        "Content-Type": "application/json",
-        **headers,
-    }
-    if target.username is not None:
-        credentials = f"{target.username}:{target.password or ''}".encode()
-        request_headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode()
+    request_headers = _request_headers(target, {"Content-Type": "application/json", **headers})
     with _Deadline(timeout) as deadline:
         connection = None
         try:
@@ -132,6 +128,49 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> O
         finally:
             if connection is not None:
                 connection.close()
+
+
+@contextlib.contextmanager
+def open_get(url: str, *, timeout: float) -> Iterator[urllib3.BaseHTTPResponse]:
+    """GET `url` from a vetted address and yield the answer, its body not yet read.
+
+    The status line and headers must arrive within `timeout`; after that each
+    read of the body may take as long (the socket timeout `_connect` sets).
+    Redirects are the caller's to follow (through this function again, so each
+    hop is vetted). Raises UnsafeTarget, TimeoutError, or one of NETWORK_ERRORS.
+    """
+    target = AddressGuard.vet(url)
+    # The body is stored as sent: ask for it unencoded.
+    headers = _request_headers(target, {"Accept-Encoding": "identity"})
+    connection = None
+    try:
+        with _Deadline(timeout) as deadline:
+            try:
+                connection = _connect(target, deadline=deadline)
+                connection.request(
+                    "GET",
+                    target.request_target,
+                    headers=headers,
+                    preload_content=False,
+                    decode_content=False,
+                )
+                response = connection.getresponse()
+            except NETWORK_ERRORS:
+                if deadline.expired.is_set():
+                    raise TimeoutError(f"no answer within {timeout:g} s") from None
+                raise
+        yield response
+    finally:
+        if connection is not None:
+            connection.close()
+
+
+def _request_headers(target: VettedTarget, extra: dict[str, str]) -> dict[str, str]:
+    headers = {"Host": target.host_header, "User-Agent": USER_AGENT, **extra}
+    if target.username is not None:
+        credentials = f"{target.username}:{target.password or ''}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode()
+    return headers
 
 
 def _connect(target: VettedTarget, *, deadline: _Deadline) -> HTTPConnection:

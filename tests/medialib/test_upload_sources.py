@@ -103,6 +103,38 @@ def test_it_refuses_a_loopback_url_when_private_targets_are_not_allowed(
     assert not Asset.objects.exists()
 
 
+def test_it_fetches_from_the_address_it_checked_without_a_second_lookup(
+    upload, file_server, settings, hosts
+):
+    # "files.test" exists only in the guard's table: a second lookup (by an HTTP
+    # library resolving the name again) would fail, or could be answered otherwise.
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    resolver = hosts({"files.test": ["127.0.0.1"]})
+    port = file_server.rsplit(":", 1)[1]
+
+    response = upload(f"http://files.test:{port}/redirect", fileName="pinned.png")
+
+    assert response.status_code == 200, response.json()
+    assert stored_bytes(response.json()["fileId"]) == IMAGE
+    # Exactly one lookup per hop (the URL, then its relative redirect), each
+    # connection made to the address that lookup vetted.
+    assert resolver.lookups == ["files.test", "files.test"]
+
+
+def test_it_refuses_a_name_that_resolves_to_loopback_without_connecting(
+    upload, settings, hosts
+):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+    # Port 9 on loopback: were the guard broken, the connection would be refused, not sent away.
+    hosts({"files.test": ["127.0.0.1"]})
+
+    response = upload("http://files.test:9/image.png")
+
+    assert response.status_code == 400
+    assert "private address (127.0.0.1)" in response.json()["message"]
+    assert not Asset.objects.exists()
+
+
 @pytest.mark.parametrize("url", ["ftp://example.com/a.png", "file:///etc/passwd"])
 def test_it_refuses_other_schemes(upload, url):
     response = upload(url)
