@@ -119,23 +119,12 @@ def sweep_query_ms(asset, runs: int) -> float:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE extensions_extensionrun")
-    from django.conf import settings
-    from django.db.models import Q
+    from extensions.selectors import runs_overdue
 
     timings = []
     for _ in range(runs):
         started = time.perf_counter()
-        # The sweep's own query (extensions.services.runs_sweep), without sending.
-        overdue = timezone.now() - timedelta(seconds=settings.EXTENSIONS_SWEEP_AFTER)
-        found = list(
-            ExtensionRun.objects.filter(
-                Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=timezone.now()),
-                status="pending",
-                next_attempt_at__lte=overdue,
-            )
-            .order_by("next_attempt_at")
-            .values_list("pk", flat=True)[: settings.EXTENSIONS_SWEEP_BATCH]
-        )
+        found = list(runs_overdue(now=timezone.now()).values_list("pk", flat=True))
         timings.append((time.perf_counter() - started) * 1000)
     assert len(found) == 500, len(found)
     return statistics.median(timings)

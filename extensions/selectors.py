@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from extensions.models import AITag, ExtensionRun, UnitAccount, UnitLedgerEntry
 from medialib.models import Asset
@@ -57,6 +58,17 @@ def ai_tags_of_asset(*, asset: Asset) -> list[dict[str, Any]]:
         {"name": tag.name, "confidence": float(tag.confidence), "source": tag.source}
         for tag in AITag.objects.filter(asset=asset).order_by("-confidence", "name")
     ]
+
+
+def runs_overdue(*, now: datetime) -> QuerySet[ExtensionRun]:
+    """Pending runs no live task holds, overdue by EXTENSIONS_SWEEP_AFTER: the sweep's batch."""
+    overdue = now - timedelta(seconds=settings.EXTENSIONS_SWEEP_AFTER)
+    # Served by the partial index run_pending_due_idx.
+    return ExtensionRun.objects.filter(
+        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
+        status=ExtensionRun.Status.PENDING,
+        next_attempt_at__lte=overdue,
+    ).order_by("next_attempt_at")[: settings.EXTENSIONS_SWEEP_BATCH]
 
 
 def unit_balance() -> int:

@@ -46,6 +46,7 @@ from extensions.providers.base import (
     ProviderError,
     TaggingResult,
 )
+from extensions.selectors import runs_overdue
 from medialib.models import Asset, AssetVersion
 
 logger = logging.getLogger(__name__)
@@ -416,14 +417,8 @@ def runs_sweep() -> int:
     sent has next_attempt_at moved to now, so a busy queue is not flooded with copies.
     """
     now = timezone.now()
-    overdue = now - timedelta(seconds=settings.EXTENSIONS_SWEEP_AFTER)
-    candidates = ExtensionRun.objects.filter(
-        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
-        status=ExtensionRun.Status.PENDING,
-        next_attempt_at__lte=overdue,
-    ).order_by("next_attempt_at")[: settings.EXTENSIONS_SWEEP_BATCH]
     sent = 0
-    for run in candidates:
+    for run in runs_overdue(now=now):
         # Conditional, so two sweeps running at once send each run once.
         if ExtensionRun.objects.filter(
             pk=run.pk, status=ExtensionRun.Status.PENDING, next_attempt_at=run.next_attempt_at
