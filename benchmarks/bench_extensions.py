@@ -21,20 +21,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from harness import pin_to_two_cores, report, test_database  # a sibling module
 
 SYNC_TARGET_MS = 150  # create + start one sync google-auto-tagging run, median
 # One threads-pool worker process on two cores; more comes from more worker processes.
 THROUGHPUT_TARGET = 25  # async runs queued and completed per second
 SWEEP_TARGET_MS = 50  # the sweep's query: 500 overdue among 20,000 pending
 WORKER_SLOTS = 8
-
-
-def report(figure: str, value: float, unit: str, target: float, *, higher_is_better: bool) -> bool:
-    ok = value >= target if higher_is_better else value <= target
-    bound = ">=" if higher_is_better else "<="
-    missed = "" if ok else "  MISSED"
-    print(f"{figure}: {value:.1f} {unit} (target: {bound} {target:g} {unit}){missed}")
-    return ok
 
 
 def make_assets(count: int) -> list:
@@ -135,26 +128,23 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=200, help="async runs per figure")
     args = parser.parse_args()
 
-    if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 2:
-        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:2])
+    pin_to_two_cores()
 
     import logging
 
-    import django
+    with test_database():
+        logging.disable(logging.INFO)
+        return measure(runs=args.runs)
 
-    django.setup()
-    logging.disable(logging.INFO)
+
+def measure(*, runs: int) -> int:
     from celery.contrib.testing.worker import start_worker
     from django.conf import settings
-    from django.db import connection
-    from django.test.utils import setup_test_environment
 
     from config.celery import app
     from tests.fakes.rekognition import FakeRekognition
     from tests.fakes.vision import FakeVision
 
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0)
     vision, rekognition = FakeVision().start(), FakeRekognition().start()
     settings.GOOGLE_VISION_API_ENDPOINT = vision.url
     settings.GOOGLE_VISION_API_KEY = "bench-key"
@@ -163,7 +153,7 @@ def main() -> int:
     settings.AWS_REKOGNITION_SECRET_ACCESS_KEY = "bench-secret"  # noqa: S105 (a fake's)
     settings.EXTENSIONS_INITIAL_UNITS = 10_000_000
     try:
-        assets = make_assets(args.runs)
+        assets = make_assets(runs)
         sync_run_ms(assets[:5])  # warm up: imports, first clients
         results = [
             report(
@@ -188,7 +178,7 @@ def main() -> int:
                 results.append(
                     report(
                         f"{name} runs queued and completed per second, "
-                        f"{args.runs} runs, worker with {WORKER_SLOTS} threads",
+                        f"{runs} runs, worker with {WORKER_SLOTS} threads",
                         async_runs_per_second(assets, name),
                         "/s",
                         THROUGHPUT_TARGET,
@@ -207,7 +197,6 @@ def main() -> int:
     finally:
         vision.stop()
         rekognition.stop()
-        connection.creation.destroy_test_db(old_name, verbosity=0)
     return 0 if all(results) else 1
 
 

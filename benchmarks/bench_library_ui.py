@@ -68,7 +68,7 @@ def main() -> int:
             "folder, page 1": {"folder": "/folder7"},
             "folder, last page": {
                 "folder": "/folder7",
-                "cursor": cursor_at(args.assets // 100 - 20, folder__path="/folder7"),
+                "cursor": cursor_at(max(args.assets // 100 - 20, 0), folder__path="/folder7"),
             },
             "whole library by name, page 1": {"q": "image"},
             f"whole library by name, after {deepest:,}": {

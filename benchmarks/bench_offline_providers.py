@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from harness import pin_to_two_cores, report  # a sibling module
 
 TAGGER_TARGET_MS = 150
 REMOVER_TARGET_MS = 1500
@@ -69,19 +70,12 @@ def median_ms(call: Callable[[], object], runs: int) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
-def report(figure: str, value: float, unit: str, target: float) -> bool:
-    ok = value <= target
-    print(f"{figure}: {value:.1f} {unit} (target: <= {target:g} {unit}){'' if ok else '  MISSED'}")
-    return ok
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="timed runs per provider")
     args = parser.parse_args()
 
-    if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 2:
-        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:2])
+    pin_to_two_cores()
 
     from extensions.providers.local_remove_bg import LocalBackgroundRemover
     from extensions.providers.local_tagging import LocalAutoTagger

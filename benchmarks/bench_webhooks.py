@@ -24,6 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from harness import pin_to_two_cores, report, test_database  # a sibling module
+
 # The receiver is on loopback.
 os.environ["WEBHOOKS_ALLOW_PRIVATE_TARGETS"] = "true"
 
@@ -58,14 +60,6 @@ def receiver_process(*, delay: float = 0.0) -> Iterator[str]:
     finally:
         stop.set()
         process.join(timeout=10)
-
-
-def report(figure: str, value: float, unit: str, target: float, *, higher_is_better: bool) -> bool:
-    ok = value >= target if higher_is_better else value <= target
-    bound = ">=" if higher_is_better else "<="
-    missed = "" if ok else "  MISSED"
-    print(f"{figure}: {value:.1f} {unit} (target: {bound} {target:g} {unit}){missed}")
-    return ok
 
 
 def payload() -> dict:
@@ -180,20 +174,11 @@ def main() -> int:
     parser.add_argument("--deliveries", type=int, default=500, help="deliveries per figure")
     args = parser.parse_args()
 
-    if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 2:
-        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:2])
+    pin_to_two_cores()
 
-    import django
+    with test_database():
+        from webhooks.services import webhook_secret_current
 
-    django.setup()
-    from django.db import connection
-    from django.test.utils import setup_test_environment
-
-    from webhooks.services import webhook_secret_current
-
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0)
-    try:
         webhook_secret_current()
         with receiver_process() as url:
             deliveries_per_second(url, 20, 1)  # warm up
@@ -234,8 +219,6 @@ def main() -> int:
                 higher_is_better=False,
             ),
         ]
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
     return 0 if all(results) else 1
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from harness import test_database  # a sibling module
+
 BATCH = 5_000
 
 
@@ -33,18 +35,9 @@ def library_arguments(description: str | None) -> argparse.Namespace:
 @contextmanager
 def filled_library(*, assets: int, keepdb: bool) -> Iterator[None]:
     """Set Django up on a test database holding `assets` assets, and drop it afterwards."""
-    import django
+    with test_database(keepdb=keepdb):
+        from django.db import connection
 
-    django.setup()
-
-    from django.conf import settings
-    from django.db import connection
-    from django.test.utils import setup_test_environment
-
-    settings.ALLOWED_HOSTS = ["testserver"]
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, keepdb=keepdb)
-    try:
         from medialib.models import Asset
 
         if not Asset.objects.exists():
@@ -55,8 +48,6 @@ def filled_library(*, assets: int, keepdb: bool) -> Iterator[None]:
                 f"{time.perf_counter() - started:.0f} s"
             )
         yield
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=keepdb)
 
 
 def populate(count: int) -> None:
