@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import base64
 import socket
 from collections.abc import Iterator
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
+from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
+from medialib.services import IssuedApiKey, api_key_create
 from tests.fakes.removebg import removebg_fake  # noqa: F401 (a fixture for the whole suite)
 from tests.fakes.resolver import hosts  # noqa: F401 (a fixture for the whole suite)
 from webhooks.ssrf import AddressGuard
@@ -35,6 +38,24 @@ def _no_dns_lookups() -> Iterator[None]:
     AddressGuard.resolver = staticmethod(resolve_loopback_only)
     yield
     AddressGuard.resolver = original
+
+
+def basic_auth(private_key: str) -> str:
+    """The Authorization header ImageKit's SDKs send: the private key as user name."""
+    return "Basic " + base64.b64encode(f"{private_key}:do_not_set".encode()).decode()
+
+
+@pytest.fixture
+def issued_key(db) -> IssuedApiKey:
+    return api_key_create(name="tests")
+
+
+@pytest.fixture
+def api_client(issued_key: IssuedApiKey) -> APIClient:
+    """A REST client authenticated as ImageKit's SDKs are, with a fresh API key."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=basic_auth(issued_key.private_key))
+    return client
 
 
 @pytest.fixture(scope="session")

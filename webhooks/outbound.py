@@ -109,16 +109,7 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> O
     with _Deadline(timeout) as deadline:
         connection = None
         try:
-            connection = _connect(target, deadline=deadline)
-            connection.request(
-                "POST",
-                target.request_target,
-                body=body,
-                headers=request_headers,
-                preload_content=False,
-                decode_content=False,
-            )
-            response = connection.getresponse()
+            connection, response = _send(target, "POST", request_headers, body, deadline=deadline)
             content = _read_capped(response, deadline)
             return outcome(response.status, content)
         except NETWORK_ERRORS as exc:
@@ -146,15 +137,7 @@ def open_get(url: str, *, timeout: float) -> Iterator[urllib3.BaseHTTPResponse]:
     try:
         with _Deadline(timeout) as deadline:
             try:
-                connection = _connect(target, deadline=deadline)
-                connection.request(
-                    "GET",
-                    target.request_target,
-                    headers=headers,
-                    preload_content=False,
-                    decode_content=False,
-                )
-                response = connection.getresponse()
+                connection, response = _send(target, "GET", headers, None, deadline=deadline)
             except NETWORK_ERRORS:
                 if deadline.expired.is_set():
                     raise TimeoutError(f"no answer within {timeout:g} s") from None
@@ -163,6 +146,31 @@ def open_get(url: str, *, timeout: float) -> Iterator[urllib3.BaseHTTPResponse]:
     finally:
         if connection is not None:
             connection.close()
+
+
+def _send(
+    target: VettedTarget,
+    method: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    *,
+    deadline: _Deadline,
+) -> tuple[HTTPConnection, urllib3.BaseHTTPResponse]:
+    """Connect to a vetted address and send one request; the answer's body is left unread."""
+    connection = _connect(target, deadline=deadline)
+    try:
+        connection.request(
+            method,
+            target.request_target,
+            body=body,
+            headers=headers,
+            preload_content=False,
+            decode_content=False,
+        )
+        return connection, connection.getresponse()
+    except BaseException:
+        connection.close()
+        raise
 
 
 def _request_headers(target: VettedTarget, extra: dict[str, str]) -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 
 import pytest
@@ -12,22 +11,12 @@ from rest_framework.test import APIClient
 from extensions.models import AITag, ExtensionRun, UnitAccount
 from extensions.tasks import sweep_pending_runs
 from medialib.models import Asset
-from medialib.services import api_key_create
 from tests.extensions.helpers import aws, finished, google
 from tests.factories import make_image_bytes
 from tests.fakes.broker import broker_down
 from tests.fakes.loopback import wait_for
 
 UPLOAD_URL = "/api/v1/files/upload"
-
-
-@pytest.fixture
-def api_client(db) -> APIClient:
-    key = api_key_create(name="extensions tests")
-    client = APIClient()
-    token = base64.b64encode(f"{key.private_key}:".encode()).decode()
-    client.credentials(HTTP_AUTHORIZATION=f"Basic {token}")
-    return client
 
 
 def upload(client: APIClient, content: bytes | None = None, **fields):

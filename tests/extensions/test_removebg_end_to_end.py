@@ -6,7 +6,6 @@ name when no key is configured.
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 from typing import Any
@@ -20,7 +19,6 @@ from extensions.models import ExtensionRun
 from extensions.selectors import unit_balance
 from extensions.tasks import run_extension
 from medialib.models import Asset, AssetVersion
-from medialib.services import api_key_create
 from medialib.storage import open_version
 from tests.extensions.drawings import encode, red_circle_on_white
 from tests.extensions.helpers import ledger
@@ -38,12 +36,9 @@ PHOTO = make_image_bytes((120, 90), color="green", fmt="JPEG")
 
 
 @pytest.fixture
-def api(celery_worker) -> APIClient:
-    issued = api_key_create(name="remove-bg tests")
-    client = APIClient()
-    token = base64.b64encode(f"{issued.private_key}:".encode()).decode()
-    client.credentials(HTTP_AUTHORIZATION=f"Basic {token}")
-    return client
+def api(celery_worker, api_client) -> APIClient:
+    """The API client, with the real worker running for these tests."""
+    return api_client
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 from pathlib import Path
@@ -14,7 +13,6 @@ from rest_framework.test import APIClient
 from extensions.models import ExtensionRun, UnitLedgerEntry
 from extensions.selectors import unit_balance
 from medialib.models import Asset, AssetVersion
-from medialib.services import api_key_create
 from tests.factories import AssetFactory, make_image_bytes
 
 
@@ -30,17 +28,8 @@ def media_root(settings, tmp_path) -> Path:
     return tmp_path / "media"
 
 
-@pytest.fixture
-def api(db) -> APIClient:
-    issued = api_key_create(name="remove-bg validation")
-    client = APIClient()
-    token = base64.b64encode(f"{issued.private_key}:".encode()).decode()
-    client.credentials(HTTP_AUTHORIZATION=f"Basic {token}")
-    return client
-
-
-def upload(api: APIClient, extensions: Any) -> Any:
-    return api.post(
+def upload(api_client: APIClient, extensions: Any) -> Any:
+    return api_client.post(
         "/api/v1/files/upload",
         {
             "file": io.BytesIO(make_image_bytes()),
@@ -72,10 +61,12 @@ def upload(api: APIClient, extensions: Any) -> Any:
         ([{"add_shadow": True}], "options", "must be an object"),
     ],
 )
-def test_bad_options_are_refused_and_nothing_is_created(api, media_root, options, field, words):
+def test_bad_options_are_refused_and_nothing_is_created(
+    api_client, media_root, options, field, words
+):
     balance = unit_balance()
 
-    response = upload(api, [{"name": "remove-bg", "options": options}])
+    response = upload(api_client, [{"name": "remove-bg", "options": options}])
 
     assert response.status_code == 400, response.content
     body = response.json()
@@ -91,19 +82,19 @@ def test_bad_options_are_refused_and_nothing_is_created(api, media_root, options
     assert not media_root.exists() or not any(p.is_file() for p in media_root.rglob("*"))
 
 
-def test_an_unknown_key_beside_options_is_refused(api, media_root):
-    response = upload(api, [{"name": "remove-bg", "option": {"add_shadow": True}}])
+def test_an_unknown_key_beside_options_is_refused(api_client, media_root):
+    response = upload(api_client, [{"name": "remove-bg", "option": {"add_shadow": True}}])
 
     assert response.status_code == 400
     assert "option" in response.json()["message"]
     assert not Asset.objects.exists()
 
 
-def test_valid_options_are_accepted_and_recorded_on_the_run(api, media_root, settings):
+def test_valid_options_are_accepted_and_recorded_on_the_run(api_client, media_root, settings):
     settings.REMOVE_BG_API_KEY = "a-key"
     options = {"add_shadow": True, "bg_color": "81d4fa", "size": "full", "format": "png"}
 
-    response = upload(api, [{"name": "remove-bg", "options": options}])
+    response = upload(api_client, [{"name": "remove-bg", "options": options}])
 
     assert response.status_code == 200, response.content
     assert response.json()["extensionStatus"] == {"remove-bg": "pending"}
@@ -112,10 +103,10 @@ def test_valid_options_are_accepted_and_recorded_on_the_run(api, media_root, set
     assert run.backend == "remove-bg-api"
 
 
-def test_updating_details_with_bad_options_is_refused_without_a_run(api, media_root):
+def test_updating_details_with_bad_options_is_refused_without_a_run(api_client, media_root):
     asset = AssetFactory()
 
-    response = api.patch(
+    response = api_client.patch(
         f"/v1/files/{asset.file_id}/details",
         {"extensions": [{"name": "remove-bg", "options": {"bg_color": "nope-colour"}}]},
         format="json",

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,15 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from medialib.services import IssuedApiKey, api_key_create
 from tests.factories import make_image_bytes
 
 UPLOAD_URL = "/api/v1/files/upload"
-
-
-def basic_auth(private_key: str) -> str:
-    """The Authorization header ImageKit's SDKs send: the private key as user name."""
-    return "Basic " + base64.b64encode(f"{private_key}:do_not_set".encode()).decode()
 
 
 @pytest.fixture(autouse=True)
@@ -36,18 +29,6 @@ def media_storage(settings, tmp_path) -> Path:
 def stored_files(root: Path) -> list[str]:
     """The keys of the files stored under a FileSystemStorage root."""
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
-
-
-@pytest.fixture
-def issued_key(db) -> IssuedApiKey:
-    return api_key_create(name="tests")
-
-
-@pytest.fixture
-def api_client(issued_key: IssuedApiKey) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=basic_auth(issued_key.private_key))
-    return client
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 
 from medialib.models import ApiKey
 from medialib.services import api_key_create, api_key_private_key, api_key_revoke
+from tests.conftest import basic_auth
 from tests.factories import AssetFactory, UserFactory
-from tests.medialib.conftest import basic_auth
 
 pytestmark = pytest.mark.django_db
 
