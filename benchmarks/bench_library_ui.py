@@ -29,7 +29,7 @@ REPEATS = 5
 def cursor_at(position: int, **filters) -> str:
     """The cursor after the `position`-th asset (newest first) of a listing."""
     from medialib.models import Asset
-    from medialib.ui_selectors import encode_cursor
+    from medialib.ui.selectors import encode_cursor
 
     asset = Asset.objects.filter(**filters).order_by("-created_at", "-id")[position]
     return encode_cursor(created_at=asset.created_at, pk=asset.pk)

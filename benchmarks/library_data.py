@@ -55,8 +55,8 @@ def populate(count: int) -> None:
 
     from django.db import connection, transaction
 
-    from extensions.models import AITag, ExtensionRun
-    from medialib.models import Asset, AssetTag, AssetVersion, Folder, Tag
+    from extensions.models import ExtensionRun
+    from medialib.models import AITag, Asset, AssetTag, AssetVersion, Folder, Tag
 
     folders = Folder.objects.bulk_create(
         Folder(path=f"/folder{index}", name=f"folder{index}") for index in range(100)

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "django_celery_results",
     "django_celery_beat",
     "django_htmx",
+    "core",
     "medialib",
     "extensions",
     "webhooks",
@@ -296,7 +297,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

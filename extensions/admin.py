@@ -20,16 +20,16 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from config.exceptions import ApplicationError
-from extensions import registry, selectors, services
-from extensions.models import AITag, ExtensionRun, UnitAccount, UnitLedgerEntry
-from medialib.admin_tools import (
+from core.admin_tools import (
     EstimatedCountPaginator,
     ReadOnlyAdminMixin,
     ReadOnlyTabularInline,
     newest_rows_formset,
 )
-from medialib.models import Asset
+from core.exceptions import ApplicationError
+from extensions import registry, selectors, services
+from extensions.models import ExtensionRun, UnitAccount, UnitLedgerEntry
+from medialib.models import AITag, Asset
 
 RERUN_PERMISSION = "extensions.rerun_extensionrun"
 TOPUP_PERMISSION = "extensions.topup_unitaccount"
@@ -82,12 +82,6 @@ def _run_duration(run: ExtensionRun) -> str:
 
 
 # Inlines of the asset page ------------------------------------------------------------
-
-
-class AITagInline(ReadOnlyTabularInline):
-    model = AITag
-    fields = ("name", "confidence", "source", "created_at")
-    verbose_name_plural = "AI tags"
 
 
 class ExtensionRunInline(ReadOnlyTabularInline):
@@ -438,7 +432,7 @@ class ExtensionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="AI tags written")
     def ai_tag_names(self, run: ExtensionRun) -> str:
-        return ", ".join(run.ai_tags.values_list("name", flat=True)) or "-"
+        return ", ".join(AITag.objects.filter(run_id=run.pk).values_list("name", flat=True)) or "-"
 
     def has_rerun_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(RERUN_PERMISSION)
@@ -496,34 +490,6 @@ def tag_name_variants(term: str) -> list[str]:
     every row, while these cover how tags are written ("Cat", "summer-sale").
     """
     return sorted({term, term.lower(), term.title(), term.capitalize()})
-
-
-@admin.register(AITag)
-class AITagAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "confidence", "source", "asset_link", "run", "created_at")
-    list_filter = (AITagSourceFilter,)
-    list_select_related = ("asset", "run")
-    search_fields = ("name",)
-    search_help_text = "A tag name (whole name)."
-    sortable_by = ("name",)
-    ordering = ("-id",)
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    paginator = EstimatedCountPaginator
-    fields = ("name", "confidence", "source", "asset_link", "run", "created_at")
-    readonly_fields = fields
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        return queryset.filter(name__in=tag_name_variants(term)), False
-
-    @admin.display(description="Asset")
-    def asset_link(self, tag: AITag) -> str:
-        return asset_admin_link(tag.asset)
 
 
 # Units -----------------------------------------------------------------------------------

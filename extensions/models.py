@@ -73,37 +73,6 @@ class ExtensionRun(models.Model):
         return f"{self.name} on {self.asset_id} ({self.status})"
 
 
-class AITag(models.Model):
-    asset = models.ForeignKey("medialib.Asset", on_delete=models.CASCADE, related_name="ai_tags")
-    name = models.CharField(max_length=255)
-    confidence = models.DecimalField(max_digits=5, decimal_places=2)
-    # The extension name that produced it ("google-auto-tagging").
-    source = models.CharField(max_length=64)
-    run = models.ForeignKey(
-        ExtensionRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="ai_tags"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-confidence", "name"]
-        verbose_name = "AI tag"
-        constraints = [
-            models.UniqueConstraint(fields=["asset", "source", "name"], name="ai_tag_unique"),
-            models.CheckConstraint(
-                condition=Q(confidence__gte=0) & Q(confidence__lte=100),
-                name="ai_tag_confidence_range",
-            ),
-        ]
-        indexes = [
-            # searchQuery `AITags IN [...]` and the admin/UI filters look tags up by name.
-            models.Index(fields=["name"], name="ai_tag_name_idx"),
-            models.Index(fields=["source"], name="ai_tag_source_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.confidence}, {self.source})"
-
-
 class UnitAccount(models.Model):
     """The plan's balance of extension units."""
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from extensions.models import AITag, ExtensionRun, UnitAccount, UnitLedgerEntry
+from extensions.models import ExtensionRun, UnitAccount, UnitLedgerEntry
 from medialib.models import Asset
 
 DEFAULT_ACCOUNT = "default"
@@ -50,14 +49,6 @@ def latest_extension_statuses(*, assets: Iterable[Asset]) -> dict[int, dict[str,
 def extension_runs_of_asset(*, asset: Asset) -> QuerySet[ExtensionRun]:
     """All runs of an asset, newest first."""
     return ExtensionRun.objects.filter(asset=asset).order_by("-created_at", "-id")
-
-
-def ai_tags_of_asset(*, asset: Asset) -> list[dict[str, Any]]:
-    """The file object's `AITags`: [{"name", "confidence", "source"}], most confident first."""
-    return [
-        {"name": tag.name, "confidence": float(tag.confidence), "source": tag.source}
-        for tag in AITag.objects.filter(asset=asset).order_by("-confidence", "name")
-    ]
 
 
 def runs_overdue(*, now: datetime) -> QuerySet[ExtensionRun]:

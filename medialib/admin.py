@@ -18,21 +18,21 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from core.admin_tools import EstimatedCountPaginator, ReadOnlyAdminMixin, ReadOnlyTabularInline
 from extensions import registry
 from extensions.admin import (
     RERUN_PERMISSION,
-    AITagInline,
     AutoTaggingForm,
     ExtensionRunInline,
     RemoveBackgroundForm,
+    asset_admin_link,
     extension_action,
     status_badges,
     tag_name_variants,
 )
-from extensions.models import AITag, ExtensionRun
+from extensions.models import ExtensionRun
 from medialib import selectors, services
-from medialib.admin_tools import EstimatedCountPaginator, ReadOnlyTabularInline
-from medialib.models import ApiKey, Asset, AssetTag, AssetVersion, Folder, Tag
+from medialib.models import AITag, ApiKey, Asset, AssetTag, AssetVersion, Folder, Tag
 from webhooks.models import WebhookDelivery
 
 AI_TAGS_SHOWN_IN_LIST = 6
@@ -212,6 +212,12 @@ def _dimensions(version: AssetVersion | None) -> str:
     if version is None or not version.width or not version.height:
         return "-"
     return f"{version.width} x {version.height}"
+
+
+class AITagInline(ReadOnlyTabularInline):
+    model = AITag
+    fields = ("name", "confidence", "source", "created_at")
+    verbose_name_plural = "AI tags"
 
 
 @admin.register(Asset)
@@ -438,6 +444,44 @@ class AssetAdmin(admin.ModelAdmin):
 
 
 # API keys -----------------------------------------------------------------------------
+
+
+# AI tags ------------------------------------------------------------------------------
+
+
+@admin.register(AITag)
+class AITagAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "confidence", "source", "asset_link", "run_link", "created_at")
+    list_filter = (AITagSourceFilter,)
+    list_select_related = ("asset",)
+    search_fields = ("name",)
+    search_help_text = "A tag name (whole name)."
+    sortable_by = ("name",)
+    ordering = ("-id",)
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
+    fields = ("name", "confidence", "source", "asset_link", "run_link", "created_at")
+    readonly_fields = fields
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(name__in=tag_name_variants(term)), False
+
+    @admin.display(description="Asset")
+    def asset_link(self, tag: AITag) -> str:
+        return asset_admin_link(tag.asset)
+
+    @admin.display(description="Run")
+    def run_link(self, tag: AITag) -> str:
+        if tag.run_id is None:
+            return "-"
+        url = reverse("admin:extensions_extensionrun_change", args=[tag.run_id])
+        return format_html('<a href="{}">#{}</a>', url, tag.run_id)
 
 
 @admin.register(ApiKey)

@@ -13,10 +13,11 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from config.exceptions import BadRequest, NotFound
-from extensions.services import ai_tags_remove
+from core import events
+from core.exceptions import BadRequest, NotFound
+from medialib.events import FileUpdated
 from medialib.models import Asset, AssetTag, Tag
-from medialib.services import assets_delete, parse_tags
+from medialib.services import ai_tags_remove, assets_delete, parse_tags
 
 MAX_BULK_FILE_IDS = 100
 
@@ -64,6 +65,8 @@ def _bulk_update(file_ids: object, change: Callable[[list[Asset]], None]) -> lis
         assets = _assets_for_update(ids)
         change(assets)
         _touch(assets)
+        for asset in assets:
+            events.announce(FileUpdated(asset=asset))
     return ids
 
 

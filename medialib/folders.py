@@ -15,10 +15,17 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
 
-from config.exceptions import BadRequest, Conflict, NotFound
-from extensions.models import AITag
+from core import events
+from core.exceptions import BadRequest, Conflict, NotFound
+from medialib.events import (
+    FileCreated,
+    FileUpdated,
+    FileVersionCreated,
+    FolderDeleted,
+)
 from medialib.models import Asset, AssetTag, AssetVersion, Folder
 from medialib.services import (
+    ai_tags_copy,
     asset_versions_prune,
     assets_delete,
     file_type_of,
@@ -96,8 +103,11 @@ def folder_delete(*, folder_path: object) -> int:
             in_tree = Q(path=folder.path) | Q(path__startswith=folder.path + "/")
             assets = Asset.objects.filter(folder__in=Folder.objects.filter(in_tree))
             deleted = assets_delete(assets=assets)
+            folders = list(Folder.objects.filter(in_tree).values_list("folder_id", "path"))
             # After the assets, which PROTECT their folder; subfolders cascade.
             Folder.objects.filter(in_tree).delete()
+            for folder_id, folder_path in folders:
+                events.announce(FolderDeleted(folder_id=folder_id, folder_path=folder_path))
     except ProtectedError:
         # A file arrived in the tree meanwhile; nothing was deleted. 409 is what the
         # SDKs retry, and a retry deletes the newcomer too.
@@ -158,6 +168,7 @@ def _append_versions(
     to_asset.file_type = file_type_of(copy)
     to_asset.save(update_fields=["current_version", "file_type", "updated_at"])
     asset_versions_prune(asset=to_asset)
+    events.announce(FileVersionCreated(asset=to_asset, version=copy))
     return copy
 
 
@@ -180,10 +191,7 @@ def _new_asset_from(
         AssetTag(asset=copy, tag_id=asset_tag.tag_id, position=asset_tag.position)
         for asset_tag in source.asset_tags.all()
     )
-    AITag.objects.bulk_create(
-        AITag(asset=copy, name=tag.name, confidence=tag.confidence, source=tag.source)
-        for tag in source.ai_tags.all()
-    )
+    ai_tags_copy(source=source, to_asset=copy)
     current = None
     for number, version in enumerate(versions, start=1):
         # As on upload, the first version's id is the fileId.
@@ -197,6 +205,7 @@ def _new_asset_from(
         )
     copy.current_version = current
     copy.save(update_fields=["current_version"])
+    events.announce(FileCreated(asset=copy, version=current))
     return copy
 
 
@@ -263,6 +272,7 @@ def asset_move(*, source_file_path: object, destination_path: object) -> Asset:
         source.folder = folder_ensure(path=destination.folder_path)
         source.file_path = destination.file_path
         source.save(update_fields=["folder", "file_path", "updated_at"])
+        events.announce(FileUpdated(asset=source))
         return source
 
 
@@ -287,6 +297,7 @@ def asset_rename(*, file_path: object, new_file_name: object) -> Asset:
             asset.name = name
             asset.file_path = new_path
             asset.save(update_fields=["name", "file_path", "updated_at"])
+            events.announce(FileUpdated(asset=asset))
             return asset
     except IntegrityError:
         # Taken by a concurrent request between our check and our write.

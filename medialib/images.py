@@ -20,7 +20,7 @@ from typing import IO, Any
 from django.conf import settings
 from PIL import ExifTags, Image, ImageOps, TiffImagePlugin, UnidentifiedImageError
 
-from config.exceptions import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from core.exceptions import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 THUMBNAIL_SIZE = (256, 256)
 # Formats accepted as images; anything Pillow could guess beyond these (TGA,

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 
-from config.exceptions import NotFound
+from core.exceptions import NotFound
 from medialib import delivery, search
 from medialib.models import Asset, AssetTag, AssetVersion, Folder
 from medialib.selectors import (
@@ -170,7 +170,7 @@ def version_details(*, version: AssetVersion, request: HttpRequest | None = None
     "file-version" whose URLs name it with `ik-obj-version`, as ImageKit's.
     """
     asset = version.asset
-    details = file_details(asset=asset, request=request, with_extension_status=False)
+    details = file_details(asset=asset, request=request)
     if version.pk == asset.current_version_id:
         return details
     url = delivery.path_url(file_path=asset.file_path, request=request)
@@ -205,7 +205,7 @@ def _objects(kind: str, rows: list, request: HttpRequest | None) -> list[dict[st
         return [folder_object(folder) for folder in rows]
     if kind == "file":
         return [
-            file_details(asset=asset, request=request, with_extension_status=False)
+            file_details(asset=asset, request=request)
             for asset in rows
         ]
     return [version_details(version=version, request=request) for version in rows]

@@ -142,6 +142,39 @@ class AssetVersion(models.Model):
         return f"{self.asset_id} v{self.number}"
 
 
+class AITag(models.Model):
+    """A label an auto-tagging extension gave a file: part of ImageKit's file object."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="ai_tags")
+    name = models.CharField(max_length=255)
+    confidence = models.DecimalField(max_digits=5, decimal_places=2)
+    # The extension name that produced it ("google-auto-tagging").
+    source = models.CharField(max_length=64)
+    # The extension run that wrote it: provenance only, so the library does not
+    # depend on the extensions app that records runs.
+    run_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-confidence", "name"]
+        verbose_name = "AI tag"
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "source", "name"], name="ai_tag_unique"),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0) & Q(confidence__lte=100),
+                name="ai_tag_confidence_range",
+            ),
+        ]
+        indexes = [
+            # searchQuery `AITags IN [...]` and the admin/UI filters look tags up by name.
+            models.Index(fields=["name"], name="ai_tag_name_idx"),
+            models.Index(fields=["source"], name="ai_tag_source_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.confidence}, {self.source})"
+
+
 class ApiKey(models.Model):
     """A private API key; only a hash of its secret is stored.
 

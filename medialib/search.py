@@ -39,9 +39,8 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from config.exceptions import BadRequest
-from extensions.models import AITag
-from medialib.models import AssetTag
+from core.exceptions import BadRequest
+from medialib.models import AITag, AssetTag
 
 MAX_QUERY_LENGTH = 4096
 MAX_DEPTH = 32
@@ -731,3 +730,4 @@ _FIELDS: dict[str, _Field] = {
 _CUSTOM_METADATA_FIELD = _Field(
     ("=", ":", "<", "<=", ">", ">=", "IN", "NOT =", "NOT IN"), _compile_custom_metadata
 )
+

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 
-from config.exceptions import NotFound
-from extensions.selectors import latest_extension_status
+from core.exceptions import NotFound
 from medialib import delivery
-from medialib.models import ApiKey, Asset, AssetTag, AssetVersion
+from medialib.models import Asset, AssetTag, AssetVersion
 
 FILE_NOT_FOUND_MESSAGE = "The requested file does not exist."
 
@@ -65,23 +63,6 @@ def asset_get(*, file_id: str) -> Asset:
 
 def asset_for_path(*, file_path: str) -> Asset | None:
     return Asset.objects.select_related("current_version").filter(file_path=file_path).first()
-
-
-def api_key_for_private_key(*, private_key: str) -> ApiKey | None:
-    """The active key whose private key this is, or None."""
-    # Imported here: services imports this module's neighbours at import time.
-    from medialib.services import hash_api_key_secret
-
-    marker, _, rest = private_key.partition("_")
-    prefix, _, secret = rest.partition("_")
-    if marker != "private" or not prefix or not secret:
-        return None
-    api_key = ApiKey.objects.select_related("created_by").filter(prefix=prefix).first()
-    if api_key is None or not api_key.is_active:
-        return None
-    if not hmac.compare_digest(hash_api_key_secret(secret), api_key.secret_hash):
-        return None
-    return api_key
 
 
 def iso_timestamp(value: datetime) -> str:
@@ -170,12 +151,12 @@ def file_details(
     *,
     asset: Asset,
     request: HttpRequest | None = None,
-    with_extension_status: bool = True,
+    extension_status: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The ImageKit file object, as GET /v1/files/{fileId}/details returns it.
 
-    `extensionStatus` is included where the asset has extension runs (one
-    query; pass with_extension_status=False in listings).
+    `extensionStatus` is included when the caller passes a non-empty one (the
+    latest run status of each extension, which the extensions app knows).
     """
     version = asset.current_version
     tags = asset_tag_names(asset)
@@ -204,10 +185,8 @@ def file_details(
         "createdAt": iso_timestamp(asset.created_at),
         "updatedAt": iso_timestamp(asset.updated_at),
     }
-    if with_extension_status:
-        status = latest_extension_status(asset=asset)
-        if status:
-            details["extensionStatus"] = status
+    if extension_status:
+        details["extensionStatus"] = extension_status
     return details
 
 
@@ -220,7 +199,7 @@ def upload_response(
 ) -> dict[str, Any]:
     """The upload response: the default fields, those asked in `responseFields`,
     and `extensionStatus` when extensions were sent (`extension_status` not None)."""
-    details = file_details(asset=asset, request=request, with_extension_status=False)
+    details = file_details(asset=asset, request=request)
     details["thumbnailUrl"] = details["thumbnail"]
     details["metadata"] = file_metadata(asset.current_version)
     wanted = [*UPLOAD_RESPONSE_DEFAULT_FIELDS]

@@ -21,9 +21,9 @@ from urllib.parse import urljoin
 from django.conf import settings
 from django.core.files import File
 
-from config.exceptions import BadRequest, PayloadTooLarge
-from webhooks import outbound
-from webhooks.ssrf import UnsafeTarget
+from core import outbound
+from core.exceptions import BadRequest, PayloadTooLarge
+from core.ssrf import UnsafeTarget
 
 CHUNK_SIZE = 64 * 1024
 # Above this a spooled file moves from memory to disk.
@@ -112,7 +112,7 @@ def spool_url(url: str) -> Spooled:
     """Fetch `url` (streamed, each redirect vetted again) into a spooled file.
 
     The connection goes to an address the private-address guard vetted (see
-    webhooks.outbound), so a name that changes its answer cannot reach a private
+    core.outbound), so a name that changes its answer cannot reach a private
     host. No response headers within settings.MEDIALIB_URL_FETCH_TIMEOUT, or no
     data for that long, is a 400; a body past the size limit is a 413.
     """

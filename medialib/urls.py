@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from medialib import serving, views
+from medialib import serving
+from medialib.ui import views
 
 urlpatterns = [
     path("", views.library, name="library"),

@@ -10,10 +10,10 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
+from core.ssrf import AddressGuard
 from medialib.services import IssuedApiKey, api_key_create
 from tests.fakes.removebg import removebg_fake  # noqa: F401 (a fixture for the whole suite)
 from tests.fakes.resolver import hosts  # noqa: F401 (a fixture for the whole suite)
-from webhooks.ssrf import AddressGuard
 
 
 def resolve_loopback_only(host: str, port: int, *args: object, **kwargs: object) -> list:

@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from medialib.admin_tools import (
+from core.admin_tools import (
     EstimatedCountPaginator,
     ReadOnlyAdminMixin,
     ReadOnlyTabularInline,

@@ -83,7 +83,7 @@ class DeliveryAttempt(models.Model):
     duration_ms = models.PositiveIntegerField(default=0)
     status_code = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
-    # Capped (webhooks.outbound.RESPONSE_BODY_LIMIT) so a large answer cannot fill the database.
+    # Capped (core.outbound.RESPONSE_BODY_LIMIT) so a large answer cannot fill the database.
     response_body = models.TextField(blank=True)
 
     class Meta:

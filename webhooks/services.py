@@ -21,12 +21,16 @@ from django.db import transaction
 from django.db.models import Q
 from kombu.exceptions import OperationalError as BrokerError
 
-from config.exceptions import BadRequest
-from webhooks import outbound, selectors
+from core import outbound
+from core.exceptions import BadRequest
+from core.ssrf import AddressGuard, UnsafeTarget
+from extensions.models import ExtensionRun
+from extensions.selectors import latest_extension_status
+from medialib.selectors import file_details
+from webhooks import selectors
 from webhooks.models import DeliveryAttempt, WebhookDelivery, WebhookSecret
 from webhooks.schedule import DeliverySchedule
 from webhooks.signing import signature_headers
-from webhooks.ssrf import AddressGuard, UnsafeTarget
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +84,36 @@ def delivery_create(*, url: str, event: str, payload: dict, subject: str = "") -
     )
     transaction.on_commit(partial(_dispatch, delivery.pk))
     return delivery
+
+
+def extension_result_delivery_create(*, run: ExtensionRun) -> WebhookDelivery | None:
+    """The delivery of a finished run's result to its webhookUrl, in ImageKit's body.
+
+    Only asynchronous runs report by webhook (a synchronous one answered in
+    its request). Call inside the transaction that finished the run.
+    """
+    if run.mode != ExtensionRun.Mode.ASYNC or not run.webhook_url:
+        return None
+    asset = run.asset
+    if run.status == ExtensionRun.Status.SUCCESS:
+        asset.refresh_from_db()
+        event = "extension.success"
+        payload = {
+            "service": run.name,
+            "status": "SUCCESS",
+            "fileObject": file_details(
+                asset=asset, extension_status=latest_extension_status(asset=asset)
+            ),
+        }
+    else:
+        event = "extension.failure"
+        payload = {
+            "service": run.name,
+            "status": "FAILURE",
+            "fileId": asset.file_id,
+            "error": {"code": run.error_code, "message": run.error_message},
+        }
+    return delivery_create(url=run.webhook_url, event=event, payload=payload, subject=asset.file_id)
 
 
 def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:

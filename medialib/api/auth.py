@@ -72,11 +72,11 @@ class ApiKeyAuthentication(BaseAuthentication):
             decoded = base64.b64decode(header[1], validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
             raise drf_exceptions.AuthenticationFailed(INVALID_KEY_MESSAGE) from None
-        # Imported here: DRF imports this module while config.exceptions is loading.
-        from medialib import selectors, services
+        # Imported here: DRF imports this module while core.exceptions is loading.
+        from medialib import services
 
         private_key = decoded.partition(":")[0]
-        api_key = selectors.api_key_for_private_key(private_key=private_key)
+        api_key = services.api_key_for_private_key(private_key=private_key)
         if api_key is None:
             raise drf_exceptions.AuthenticationFailed(INVALID_KEY_MESSAGE)
         services.api_key_touch(api_key=api_key)
@@ -101,7 +101,7 @@ class UploadSignatureAuthentication(BaseAuthentication):
         public_key = data.get("publicKey")
         if not public_key:
             return None
-        from config.exceptions import ApplicationError
+        from core.exceptions import ApplicationError
         from medialib import services
 
         try:

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 
-from config.exceptions import BadRequest
+from core.exceptions import BadRequest
 
 
 def json_object(request: Request) -> dict[str, Any]:

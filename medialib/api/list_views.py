@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.exceptions import BadRequest
+from core.exceptions import BadRequest
 from medialib import listing, search
 from medialib.api.library_docs import LIST_PARAMETERS, FolderObjectSerializer, errors
 from medialib.api.serializers import FileObjectSerializer

@@ -138,8 +138,6 @@ class UploadInputSerializer(serializers.Serializer):
             "custom_coordinates": data.get("customCoordinates"),
             "custom_metadata": data.get("customMetadata"),
             "description": data.get("description"),
-            "extensions": data.get("extensions"),
-            "webhook_url": data.get("webhookUrl"),
             "overwrite_file": data["overwriteFile"],
             "overwrite_ai_tags": data["overwriteAITags"],
             "overwrite_tags": data["overwriteTags"],
@@ -195,8 +193,6 @@ class UpdateDetailsInputSerializer(serializers.Serializer):
             "customMetadata": "custom_metadata",
             "description": "description",
             "removeAITags": "remove_ai_tags",
-            "extensions": "extensions",
-            "webhookUrl": "webhook_url",
         }
         kwargs = {name: data[field] for field, name in names.items() if field in data}
         if "publish" in data:

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from medialib import listing, selectors, services
 from medialib.api.auth import acting_user
+from medialib.api.extension_runs import file_details_with_status
 from medialib.api.library_docs import errors
 from medialib.api.serializers import FileObjectSerializer
 
@@ -58,4 +59,4 @@ class FileVersionRestoreView(APIView):
             asset=asset, version=version, created_by=acting_user(request)
         )
         asset = selectors.asset_get(file_id=file_id)
-        return Response(selectors.file_details(asset=asset, request=request))
+        return Response(file_details_with_status(asset=asset, request=request))

@@ -14,10 +14,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.exceptions import HELP, PayloadTooLarge
-from extensions.selectors import extension_status
+from core.exceptions import HELP, PayloadTooLarge
 from medialib import selectors, services
 from medialib.api.auth import ApiKeyAuthentication, UploadSignatureAuthentication, acting_user
+from medialib.api.extension_runs import (
+    extension_runs_requested,
+    extension_status_of,
+    file_details_with_status,
+)
 from medialib.api.serializers import (
     ErrorSerializer,
     FileMetadataSerializer,
@@ -61,14 +65,20 @@ class FileUploadView(APIView):
     def post(self, request: Request) -> Response:
         serializer = UploadInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = services.upload_file(**serializer.upload_kwargs(), created_by=acting_user(request))
+        data = serializer.validated_data
+        user = acting_user(request)
+        runs = extension_runs_requested(
+            extensions=data.get("extensions"),
+            webhook_url=data.get("webhookUrl"),
+            overwrite_ai_tags=data["overwriteAITags"],
+            requested_by=user,
+        )
+        result = services.upload_file(**serializer.upload_kwargs(), created_by=user, hook=runs)
         body = selectors.upload_response(
             asset=result.asset,
             request=request,
             response_fields=serializer.response_fields(),
-            extension_status=(
-                extension_status(runs=result.runs) if result.extensions_requested else None
-            ),
+            extension_status=extension_status_of(runs),
         )
         return Response(body)
 
@@ -89,8 +99,9 @@ class FileDetailsView(APIView):
 
     @extend_schema(operation_id="files_details", responses={200: FileObjectSerializer, **ERRORS})
     def get(self, request: Request, file_id: str) -> Response:
-        asset = selectors.asset_get(file_id=file_id)
-        return Response(selectors.file_details(asset=asset, request=request))
+        return Response(
+            file_details_with_status(asset=selectors.asset_get(file_id=file_id), request=request)
+        )
 
     @extend_schema(
         operation_id="files_update_details",
@@ -101,22 +112,25 @@ class FileDetailsView(APIView):
         asset = selectors.asset_get(file_id=file_id)
         serializer = UpdateDetailsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = services.asset_update_details(
-            asset=asset, **serializer.update_kwargs(), requested_by=acting_user(request)
+        data = serializer.validated_data
+        runs = extension_runs_requested(
+            extensions=data.get("extensions"),
+            webhook_url=data.get("webhookUrl"),
+            requested_by=acting_user(request),
         )
+        asset = services.asset_update_details(asset=asset, **serializer.update_kwargs(), hook=runs)
         body = selectors.file_details(
-            asset=result.asset, request=request, with_extension_status=False
+            asset=asset, request=request, extension_status=extension_status_of(runs)
         )
-        if result.extensions_requested:
-            body["extensionStatus"] = extension_status(runs=result.runs)
         return Response(body)
 
 
 class FileView(APIView):
     @extend_schema(operation_id="files_get", responses={200: FileObjectSerializer, **ERRORS})
     def get(self, request: Request, file_id: str) -> Response:
-        asset = selectors.asset_get(file_id=file_id)
-        return Response(selectors.file_details(asset=asset, request=request))
+        return Response(
+            file_details_with_status(asset=selectors.asset_get(file_id=file_id), request=request)
+        )
 
     @extend_schema(operation_id="files_delete", responses={204: None, **ERRORS})
     def delete(self, request: Request, file_id: str) -> Response:

@@ -21,7 +21,7 @@ BOB_PERMISSIONS = [
     ("medialib", "view_apikey"),
     ("medialib", "change_apikey"),
     ("extensions", "view_extensionrun"),
-    ("extensions", "view_aitag"),
+    ("medialib", "view_aitag"),
     ("extensions", "view_unitaccount"),
     ("extensions", "view_unitledgerentry"),
     ("webhooks", "view_webhookdelivery"),

@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from extensions.models import AITag
+from medialib.models import AITag
 from tests.admin.conftest import upload
 
 pytestmark = pytest.mark.django_db
 
-URL = "/admin/extensions/aitag/"
+URL = "/admin/medialib/aitag/"
 
 
 def listed(response) -> set[tuple[str, str]]:

@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from extensions.models import AITag, ExtensionRun
+from extensions.models import ExtensionRun
+from medialib.models import AITag
 from tests.admin.conftest import changelist_names, run_of, upload
 
 pytestmark = pytest.mark.django_db

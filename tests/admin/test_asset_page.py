@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from extensions.models import AITag, ExtensionRun
-from medialib.models import AssetVersion
+from extensions.models import ExtensionRun
+from medialib.models import AITag, AssetVersion
 from medialib.services import asset_version_add
 from tests.admin.conftest import run_of, upload
 from tests.factories import make_image_bytes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from medialib.admin_tools import EstimatedCountPaginator
+from core.admin_tools import EstimatedCountPaginator
 from medialib.models import Asset
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from extensions.models import AITag, ExtensionRun
+from extensions.models import ExtensionRun
 from extensions.selectors import unit_balance
-from medialib.models import Asset, AssetVersion
+from medialib.models import AITag, Asset, AssetVersion
 from tests.admin.conftest import action_choices, messages_of, upload, wait_until
 from tests.extensions.drawings import encode, red_circle_on_white
 

@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from extensions.models import AITag, ExtensionRun
+from extensions.models import ExtensionRun
+from medialib.models import AITag
 from tests.admin.conftest import action_choices, messages_of, run_of, upload, wait_until
 
 URL = "/admin/extensions/extensionrun/"

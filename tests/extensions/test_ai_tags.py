@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from extensions.providers.base import Label
-from extensions.services import ai_tags_remove, ai_tags_select
+from extensions.services import ai_tags_select
+from medialib.services import ai_tags_remove
 from tests.extensions.helpers import aws, google, runs_request, tags
 from tests.factories import AssetFactory
 

@@ -8,9 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from extensions.models import AITag, ExtensionRun, UnitAccount
+from extensions.models import ExtensionRun, UnitAccount
 from extensions.tasks import sweep_pending_runs
-from medialib.models import Asset
+from medialib.models import AITag, Asset
 from tests.extensions.helpers import aws, finished, google
 from tests.factories import make_image_bytes
 from tests.fakes.broker import broker_down

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from config.exceptions import BadRequest
+from core.exceptions import BadRequest
 from extensions.services import ExtensionRequest, validate_extensions
 
 TAGGING = {"name": "google-auto-tagging", "minConfidence": 50, "maxTags": 5}

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from webhooks.ssrf import AddressGuard
+from core.ssrf import AddressGuard
 
 
 class HostsResolver:

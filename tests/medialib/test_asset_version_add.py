@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from config.exceptions import BadRequest
+from core.exceptions import BadRequest
 from medialib.models import AssetVersion
 from medialib.services import asset_version_add
 from medialib.storage import open_version

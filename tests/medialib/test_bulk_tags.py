@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extensions.models import AITag
-from medialib.models import Asset, AssetTag
+from medialib.models import AITag, Asset, AssetTag
 from tests.factories import AssetFactory, TagFactory
 
 

@@ -6,8 +6,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.db.models.signals import post_save
 
-from extensions.models import AITag
-from medialib.models import Asset, AssetTag, Folder
+from medialib.models import AITag, Asset, AssetTag, Folder
 from tests.factories import AssetFactory, TagFactory, make_image_bytes
 
 URL = "/v1/files/copy"

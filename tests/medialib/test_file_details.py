@@ -126,7 +126,7 @@ def test_listing_helper_loads_tags_and_versions_in_a_fixed_number_of_queries():
 
     with CaptureQueriesContext(connection) as queries:
         objects = [
-            file_details(asset=asset, with_extension_status=False)
+            file_details(asset=asset)
             for asset in assets_for_listing(Asset.objects.all())
         ]
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from PIL import ExifTags, Image
 
-from config.exceptions import BadRequest, UnsupportedMediaType
+from core.exceptions import BadRequest, UnsupportedMediaType
 from medialib import images
 from tests.factories import make_image_bytes
 

@@ -7,8 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from extensions.models import AITag
-from medialib.models import Asset, AssetTag, AssetVersion
+from medialib.models import AITag, Asset, AssetTag, AssetVersion
 from tests.factories import AssetFactory, FolderFactory, TagFactory, make_image_bytes
 
 URL = "/v1/files"

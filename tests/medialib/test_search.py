@@ -8,9 +8,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from config.exceptions import BadRequest
-from extensions.models import AITag
-from medialib.models import Asset, AssetTag, AssetVersion, Folder
+from core.exceptions import BadRequest
+from medialib.models import AITag, Asset, AssetTag, AssetVersion, Folder
 from medialib.search import And, Condition, Or, Scalar, parse, search_q
 from tests.factories import AssetFactory, FolderFactory, TagFactory, make_image_bytes
 

@@ -12,8 +12,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from extensions.models import AITag, ExtensionRun
-from medialib.models import Asset, AssetVersion
+from extensions.models import ExtensionRun
+from medialib.models import AITag, Asset, AssetVersion
 from tests.factories import AssetFactory, FolderFactory, TagFactory, UserFactory, make_image_bytes
 
 pytestmark = pytest.mark.django_db

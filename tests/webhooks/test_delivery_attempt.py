@@ -17,6 +17,7 @@ from imagekitio import ImageKit
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from core.outbound import RESPONSE_BODY_LIMIT, USER_AGENT
 from tests.fakes.webhook_receiver import (
     WebhookReceiver,
     answer,
@@ -27,7 +28,6 @@ from tests.fakes.webhook_receiver import (
     redirect,
 )
 from webhooks.models import DeliveryAttempt, WebhookDelivery
-from webhooks.outbound import RESPONSE_BODY_LIMIT, USER_AGENT
 from webhooks.services import (
     delivery_attempt,
     delivery_create,

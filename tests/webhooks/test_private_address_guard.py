@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from config.exceptions import BadRequest
+from core.exceptions import BadRequest
+from core.ssrf import is_public_address
 from webhooks.models import WebhookDelivery
 from webhooks.services import (
     InvalidWebhookUrl,
@@ -19,7 +20,6 @@ from webhooks.services import (
     delivery_create,
     validate_webhook_url,
 )
-from webhooks.ssrf import is_public_address
 
 # A public address for lookups that the request-time check makes without connecting.
 PUBLIC = "203.0.114.7"

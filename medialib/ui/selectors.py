@@ -16,9 +16,9 @@ from typing import Literal
 
 from django.db.models import Q, QuerySet
 
-from config.exceptions import BadRequest, NotFound
-from extensions.models import AITag, ExtensionRun
-from medialib.models import Asset, AssetTag, AssetVersion, Folder, Tag
+from core.exceptions import BadRequest, NotFound
+from extensions.models import ExtensionRun
+from medialib.models import AITag, Asset, AssetTag, AssetVersion, Folder, Tag
 from medialib.search import search_q
 
 PAGE_SIZE = 40

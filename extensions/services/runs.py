@@ -1,4 +1,4 @@
-"""Writes of the extensions app: validation, runs, units and AI tags.
+"""The life of an extension run: created, started, executed, finished.
 
 A run's life: `extension_runs_create()` (inside the caller's transaction: reserve units)
 -> `extension_runs_start()` (after commit: try sync-first runs within the budget in the
@@ -15,7 +15,6 @@ writes nothing.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import secrets
@@ -25,194 +24,45 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from config.exceptions import ApplicationError, BadRequest, Conflict
+from core import events
+from core.exceptions import ApplicationError, BadRequest, Conflict
 from extensions import registry
-from extensions.models import AITag, ExtensionRun, UnitAccount, UnitLedgerEntry
+from extensions.events import ExtensionRunFinished
+from extensions.models import ExtensionRun, UnitLedgerEntry
 from extensions.providers.base import (
-    ExtensionParamsError,
     ImageResult,
-    Label,
     Provider,
     ProviderError,
     TaggingResult,
 )
 from extensions.selectors import runs_overdue
+from extensions.services.results import run_result_apply
+from extensions.services.units import (
+    INSUFFICIENT_UNITS,
+    unit_account_get,
+    units_change,
+    units_refund,
+)
+from extensions.services.validation import ExtensionRequest, validate_extensions
+from medialib import storage
 from medialib.models import Asset, AssetVersion
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ACCOUNT = "default"
-INSUFFICIENT_UNITS = "insufficient_units"
 
 # Sync attempts run here so the request can stop waiting at its deadline; an abandoned
 # call finishes in the background (bounded by PROVIDER_TIMEOUT) and its result is dropped.
 _sync_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="extension-sync")
-
-
-@dataclass(frozen=True)
-class ExtensionRequest:
-    """One validated item of the `extensions` array."""
-
-    name: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-# Validation ---------------------------------------------------------------------
-
-
-def validate_extensions(raw: Any) -> list[ExtensionRequest]:
-    """Validate the `extensions` field (parsed JSON of any type, or a JSON string).
-
-    Returns [] for None or empty; raises config.exceptions.BadRequest naming the item
-    index, the extension name and the field.
-    """
-    if raw is None or raw == "":
-        return []
-    if isinstance(raw, str | bytes):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise BadRequest("extensions must be a JSON array of extension objects.") from None
-    if not isinstance(raw, list):
-        raise BadRequest("extensions must be a JSON array of extension objects.")
-    requests: list[ExtensionRequest] = []
-    seen: set[str] = set()
-    for index, item in enumerate(raw):
-        request = _validate_item(index, item)
-        if request.name in seen:
-            raise BadRequest(
-                f"extensions[{index}] ({request.name}): duplicate extension; "
-                "request each extension at most once."
-            )
-        seen.add(request.name)
-        requests.append(request)
-    return requests
-
-
-def _validate_item(index: int, item: Any) -> ExtensionRequest:
-    where = f"extensions[{index}]"
-    if not isinstance(item, dict):
-        raise BadRequest(f"{where}: each extension must be an object with a name.")
-    name = item.get("name")
-    if not isinstance(name, str) or not name:
-        if "id" in item:
-            raise BadRequest(f"{where}: saved extensions (by id) are not supported.")
-        raise BadRequest(f"{where}: name is required and must be a string.")
-    if name in registry.NOT_SUPPORTED:
-        raise BadRequest(f"{where} ({name}): the extension {name!r} is not supported.")
-    extension = registry.extension_get(name)
-    if extension is None:
-        raise BadRequest(
-            f"{where} ({name}): unknown extension name; supported: "
-            f"{', '.join(sorted(registry.EXTENSIONS))}."
-        )
-    try:
-        params = extension.validate(item)
-    except ExtensionParamsError as exc:
-        raise BadRequest(
-            f"{where} ({name}): {exc.message.rstrip('.')}.",
-            **({"field": exc.field} if exc.field else {}),
-        ) from None
-    return ExtensionRequest(name=name, params=params)
-
-
-# Units ---------------------------------------------------------------------------
-
-
-def _account_default() -> UnitAccount:
-    """The unit account, created with its initial grant on first use."""
-    account = UnitAccount.objects.filter(name=DEFAULT_ACCOUNT).first()
-    if account is not None:
-        return account
-    with transaction.atomic():
-        account, created = UnitAccount.objects.get_or_create(
-            name=DEFAULT_ACCOUNT, defaults={"balance": settings.EXTENSIONS_INITIAL_UNITS}
-        )
-        if created:
-            UnitLedgerEntry.objects.create(
-                account=account,
-                delta=account.balance,
-                reason=UnitLedgerEntry.Reason.GRANT,
-                note="Initial grant",
-                balance_after=account.balance,
-            )
-    return account
-
-
-def _balance_change(
-    *,
-    account: UnitAccount,
-    delta: int,
-    reason: str,
-    run: ExtensionRun | None = None,
-    note: str = "",
-    created_by=None,
-) -> int | None:
-    """Apply `delta` and append its ledger entry atomically; None if it would go negative.
-
-    The conditional UPDATE is the reservation: two requests cannot both spend the last units.
-    """
-    with transaction.atomic():
-        accounts = UnitAccount.objects.filter(pk=account.pk)
-        if delta < 0:
-            accounts = accounts.filter(balance__gte=-delta)
-        if not accounts.update(balance=F("balance") + delta, updated_at=timezone.now()):
-            return None
-        # Our UPDATE holds the row lock until commit, so this is the balance it produced.
-        balance = UnitAccount.objects.values_list("balance", flat=True).get(pk=account.pk)
-        UnitLedgerEntry.objects.create(
-            account=account,
-            run=run,
-            delta=delta,
-            reason=reason,
-            note=note,
-            balance_after=balance,
-            created_by=created_by,
-        )
-    return balance
-
-
-def _units_refund(*, run: ExtensionRun) -> None:
-    if not run.units_reserved:
-        return
-    try:
-        _balance_change(
-            account=_account_default(),
-            delta=run.units_reserved,
-            reason=UnitLedgerEntry.Reason.REFUND,
-            run=run,
-        )
-    except IntegrityError:
-        # The ledger allows one refund per run; this one was refunded already.
-        logger.warning("Run %s was already refunded", run.pk)
-
-
-def unit_account_topup(*, amount: int, note: str, created_by=None) -> int:
-    """Add `amount` (> 0) units to the account; return the new balance."""
-    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
-        raise BadRequest("A top-up must be a positive whole number of units.")
-    balance = _balance_change(
-        account=_account_default(),
-        delta=amount,
-        reason=UnitLedgerEntry.Reason.TOPUP,
-        note=note[:255],
-        created_by=created_by,
-    )
-    assert balance is not None  # an increase cannot fail the balance check
-    return balance
-
-
-# Creating and starting runs ---------------------------------------------------------
 
 
 def extension_runs_create(
@@ -285,8 +135,8 @@ def _run_create(
         run.backend = resolved[1].name
     run.save()
     if run.status == ExtensionRun.Status.PENDING and extension.units:
-        balance = _balance_change(
-            account=_account_default(),
+        balance = units_change(
+            account=unit_account_get(),
             delta=-extension.units,
             reason=UnitLedgerEntry.Reason.RESERVE,
             run=run,
@@ -385,6 +235,7 @@ def extension_run_retry(*, run: ExtensionRun) -> ExtensionRun:
 
 def _run_dispatch(*, run: ExtensionRun, countdown: float = 0) -> None:
     """Send the run's task; a broker that is down only delays it until the sweep."""
+    # Imported here: the task module imports this one to call its services.
     from extensions.tasks import run_extension
 
     try:
@@ -504,9 +355,7 @@ def _run_claim(*, run_id: int, token: str) -> ExtensionRun | None:
 def _provider_call(
     *, provider: Provider, version: AssetVersion, run: ExtensionRun, deadline: float | None
 ) -> TaggingResult | ImageResult:
-    from medialib.storage import open_version
-
-    with open_version(version) as stored:
+    with storage.open_version(version) as stored:
         image = stored.read()
     if deadline is None:
         return provider.run(image, version.mime, run.params)
@@ -579,18 +428,8 @@ def _run_finish_failed(*, run: ExtensionRun, token: str, code: str, message: str
         ):
             return run
         run.refresh_from_db()
-        _units_refund(run=run)
-        if run.mode == ExtensionRun.Mode.ASYNC and run.webhook_url:
-            _webhook_create(
-                run=run,
-                event="extension.failure",
-                payload={
-                    "service": run.name,
-                    "status": "FAILURE",
-                    "fileId": run.asset.file_id,
-                    "error": {"code": code, "message": message},
-                },
-            )
+        units_refund(run=run)
+        events.announce(ExtensionRunFinished(run=run))
     logger.info("Extension run %s failed: %s (%s)", run.pk, message, code)
     return run
 
@@ -613,31 +452,8 @@ def _run_finish_success(
                 logger.warning("Extension run %s: lease lost, result dropped", run.pk)
                 return run
             run.refresh_from_db()
-            if isinstance(result, TaggingResult):
-                _ai_tags_apply(run=run, labels=result.labels)
-            else:
-                from medialib.services import asset_version_add
-
-                asset_version_add(
-                    asset=run.asset,
-                    content=result.content,
-                    origin="extension",
-                    origin_detail=run.name,
-                    created_by=run.requested_by,
-                )
-            if run.mode == ExtensionRun.Mode.ASYNC and run.webhook_url:
-                from medialib.selectors import file_details
-
-                run.asset.refresh_from_db()
-                _webhook_create(
-                    run=run,
-                    event="extension.success",
-                    payload={
-                        "service": run.name,
-                        "status": "SUCCESS",
-                        "fileObject": file_details(asset=run.asset),
-                    },
-                )
+            run_result_apply(run=run, result=result)
+            events.announce(ExtensionRunFinished(run=run))
     except ApplicationError as exc:
         # The library refused the result (e.g. a new version it cannot store): final.
         return _run_finish_failed(run=run, token=token, code="result_rejected", message=exc.message)
@@ -649,73 +465,31 @@ def _run_finish_success(
     return run
 
 
-def _webhook_create(*, run: ExtensionRun, event: str, payload: dict[str, Any]) -> None:
-    from webhooks.services import delivery_create
+@dataclass
+class ExtensionRuns:
+    """The extension runs one upload or details update asks for (a medialib ChangeHook).
 
-    delivery_create(url=run.webhook_url, event=event, payload=payload, subject=run.asset.file_id)
+    The API layer builds it from the validated request; the library calls it
+    inside its transaction (runs created, units reserved) and after the commit
+    (sync-first runs tried within the budget, the rest queued). `runs` then
+    holds the runs as they ended up for the response's `extensionStatus`.
+    """
 
+    requests: list[ExtensionRequest]
+    webhook_url: str = ""
+    overwrite_ai_tags: bool = True
+    requested_by: AbstractBaseUser | None = None
+    runs: list[ExtensionRun] = field(default_factory=list)
 
-# AI tags ----------------------------------------------------------------------------
+    def in_transaction(self, *, asset: Asset, version: AssetVersion) -> None:
+        self.runs = extension_runs_create(
+            asset=asset,
+            version=version,
+            requests=self.requests,
+            webhook_url=self.webhook_url,
+            overwrite_ai_tags=self.overwrite_ai_tags,
+            requested_by=self.requested_by,
+        )
 
-
-def _confidence(value: float) -> Decimal:
-    clamped = min(max(float(value), 0.0), 100.0)
-    return Decimal(str(clamped)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def ai_tags_select(*, labels: Iterable[Label], min_confidence: float, max_tags: int) -> list[Label]:
-    """Drop labels below `min_confidence`, keep the `max_tags` most confident (one per name)."""
-    best: dict[str, Label] = {}
-    for label in labels:
-        name = label.name.strip()[:255]
-        if not name or label.confidence < min_confidence:
-            continue
-        if name not in best or label.confidence > best[name].confidence:
-            best[name] = Label(name, label.confidence)
-    ranked = sorted(best.values(), key=lambda label: (-label.confidence, label.name))
-    return ranked[:max_tags]
-
-
-def _ai_tags_apply(*, run: ExtensionRun, labels: list[Label]) -> None:
-    """Write a run's tags: replace its source's tags, or merge (the higher confidence wins)."""
-    selected = ai_tags_select(
-        labels=labels,
-        min_confidence=float(run.params.get("minConfidence", 0)),
-        max_tags=int(run.params.get("maxTags", registry.MAX_TAGS_LIMIT)),
-    )
-    existing = AITag.objects.filter(asset=run.asset, source=run.name)
-    if run.overwrite_ai_tags:
-        existing.delete()
-        current: dict[str, AITag] = {}
-    else:
-        current = {tag.name: tag for tag in existing}
-    new_tags = []
-    for label in selected:
-        confidence = _confidence(label.confidence)
-        tag = current.get(label.name)
-        if tag is None:
-            new_tags.append(
-                AITag(
-                    asset=run.asset,
-                    name=label.name,
-                    confidence=confidence,
-                    source=run.name,
-                    run=run,
-                )
-            )
-        elif confidence > tag.confidence:
-            tag.confidence = confidence
-            tag.run = run
-            tag.save(update_fields=["confidence", "run"])
-    AITag.objects.bulk_create(new_tags)
-
-
-def ai_tags_remove(*, asset: Asset, names: list[str] | Literal["all"]) -> int:
-    """Remove AI tags of `asset` by name (or all of them); return how many were removed."""
-    tags = AITag.objects.filter(asset=asset)
-    if names != "all":
-        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-            raise BadRequest('removeAITags must be "all" or a list of tag names.')
-        tags = tags.filter(name__in=names)
-    deleted, _ = tags.delete()
-    return deleted
+    def after_commit(self) -> None:
+        extension_runs_start(runs=self.runs)

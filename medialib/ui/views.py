@@ -1,4 +1,4 @@
-"""The browser UI: thin views over medialib.ui_selectors.
+"""The browser UI: thin views over medialib.ui.selectors.
 
 Pages render on the server; htmx asks for fragments of them (the next page of
 the grid, the asset panel, the live status of extension runs). Writes go from
@@ -27,9 +27,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from config.exceptions import BadRequest, NotFound
-from medialib import storage, ui_selectors
-from medialib.ui_links import asset_links, version_preview_url
+from core.exceptions import BadRequest, NotFound
+from medialib import storage
+from medialib.ui import selectors as ui_selectors
+from medialib.ui.links import asset_links, version_preview_url
 
 VIEW_MODES = ("grid", "list")
 # Sent when a poll finds no run pending any more: the panel reloads itself once.

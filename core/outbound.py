@@ -29,7 +29,7 @@ import urllib3
 from django.conf import settings
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
-from webhooks.ssrf import AddressGuard, UnsafeTarget, VettedTarget
+from core.ssrf import AddressGuard, UnsafeTarget, VettedTarget
 
 RESPONSE_BODY_LIMIT = 64 * 1024
 USER_AGENT = "medialib-webhooks/1.0"

@@ -1,0 +1,37 @@
+"""Writes of the extensions app, one module per topic; the names callers use are here.
+
+- `validation`: the `extensions` parameter checked against the registry
+- `units`: the balance, reservations, refunds, top-ups and their ledger
+- `runs`: a run's life (created, started, executed, finished, retried, swept)
+- `results`: a successful run's result written to the file (AI tags, a new version)
+"""
+
+from extensions.services.results import ai_tags_select, run_result_apply
+from extensions.services.runs import (
+    ExtensionRuns,
+    extension_run_execute,
+    extension_run_retry,
+    extension_runs_create,
+    extension_runs_start,
+    extensions_request,
+    retry_delay,
+    runs_sweep,
+)
+from extensions.services.units import unit_account_topup
+from extensions.services.validation import ExtensionRequest, validate_extensions
+
+__all__ = [
+    "ExtensionRequest",
+    "ExtensionRuns",
+    "ai_tags_select",
+    "extension_run_execute",
+    "extension_run_retry",
+    "extension_runs_create",
+    "extension_runs_start",
+    "extensions_request",
+    "retry_delay",
+    "run_result_apply",
+    "runs_sweep",
+    "unit_account_topup",
+    "validate_extensions",
+]

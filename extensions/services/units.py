@@ -1,0 +1,102 @@
+"""Extension units: the account's balance, reservations, refunds and top-ups, all in the ledger."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.exceptions import BadRequest
+from extensions.models import ExtensionRun, UnitAccount, UnitLedgerEntry
+
+logger = logging.getLogger(__name__)
+
+
+DEFAULT_ACCOUNT = "default"
+INSUFFICIENT_UNITS = "insufficient_units"
+
+
+def unit_account_get() -> UnitAccount:
+    """The unit account, created with its initial grant on first use."""
+    account = UnitAccount.objects.filter(name=DEFAULT_ACCOUNT).first()
+    if account is not None:
+        return account
+    with transaction.atomic():
+        account, created = UnitAccount.objects.get_or_create(
+            name=DEFAULT_ACCOUNT, defaults={"balance": settings.EXTENSIONS_INITIAL_UNITS}
+        )
+        if created:
+            UnitLedgerEntry.objects.create(
+                account=account,
+                delta=account.balance,
+                reason=UnitLedgerEntry.Reason.GRANT,
+                note="Initial grant",
+                balance_after=account.balance,
+            )
+    return account
+
+
+def units_change(
+    *,
+    account: UnitAccount,
+    delta: int,
+    reason: str,
+    run: ExtensionRun | None = None,
+    note: str = "",
+    created_by=None,
+) -> int | None:
+    """Apply `delta` and append its ledger entry atomically; None if it would go negative.
+
+    The conditional UPDATE is the reservation: two requests cannot both spend the last units.
+    """
+    with transaction.atomic():
+        accounts = UnitAccount.objects.filter(pk=account.pk)
+        if delta < 0:
+            accounts = accounts.filter(balance__gte=-delta)
+        if not accounts.update(balance=F("balance") + delta, updated_at=timezone.now()):
+            return None
+        # Our UPDATE holds the row lock until commit, so this is the balance it produced.
+        balance = UnitAccount.objects.values_list("balance", flat=True).get(pk=account.pk)
+        UnitLedgerEntry.objects.create(
+            account=account,
+            run=run,
+            delta=delta,
+            reason=reason,
+            note=note,
+            balance_after=balance,
+            created_by=created_by,
+        )
+    return balance
+
+
+def units_refund(*, run: ExtensionRun) -> None:
+    if not run.units_reserved:
+        return
+    try:
+        units_change(
+            account=unit_account_get(),
+            delta=run.units_reserved,
+            reason=UnitLedgerEntry.Reason.REFUND,
+            run=run,
+        )
+    except IntegrityError:
+        # The ledger allows one refund per run; this one was refunded already.
+        logger.warning("Run %s was already refunded", run.pk)
+
+
+def unit_account_topup(*, amount: int, note: str, created_by=None) -> int:
+    """Add `amount` (> 0) units to the account; return the new balance."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise BadRequest("A top-up must be a positive whole number of units.")
+    balance = units_change(
+        account=unit_account_get(),
+        delta=amount,
+        reason=UnitLedgerEntry.Reason.TOPUP,
+        note=note[:255],
+        created_by=created_by,
+    )
+    assert balance is not None  # an increase cannot fail the balance check
+    return balance

@@ -1,0 +1,53 @@
+"""The extension runs an upload or a details update asks for, built from the request.
+
+The library takes them as a ChangeHook, so it carries the runs without naming
+an extension; everything here is validated before anything is written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
+
+from extensions.selectors import extension_status, latest_extension_status
+from extensions.services import ExtensionRuns, validate_extensions
+from medialib import selectors
+from medialib.models import Asset
+from webhooks.services import validate_webhook_url
+
+
+def extension_runs_requested(
+    *,
+    extensions: Any,
+    webhook_url: str | None,
+    overwrite_ai_tags: bool = True,
+    requested_by: AbstractBaseUser | None = None,
+) -> ExtensionRuns | None:
+    """The runs asked for, or None when the request sends no extension.
+
+    The webhook URL is checked even without extensions, as ImageKit does.
+    """
+    requests = validate_extensions(extensions)
+    webhook = validate_webhook_url(webhook_url) if webhook_url else ""
+    if not requests:
+        return None
+    return ExtensionRuns(
+        requests=requests,
+        webhook_url=webhook,
+        overwrite_ai_tags=overwrite_ai_tags,
+        requested_by=requested_by,
+    )
+
+
+def extension_status_of(runs: ExtensionRuns | None) -> dict[str, str] | None:
+    """The response's `extensionStatus`: None (absent) when no extension was asked for."""
+    return None if runs is None else extension_status(runs=runs.runs)
+
+
+def file_details_with_status(*, asset: Asset, request: HttpRequest) -> dict[str, Any]:
+    """The file object with the latest status of each extension run on the file."""
+    return selectors.file_details(
+        asset=asset, request=request, extension_status=latest_extension_status(asset=asset)
+    )

@@ -1,0 +1,92 @@
+"""Writes of the media library, one module per topic; the names callers use are here.
+
+- `api_keys`: API keys and client-side upload signatures
+- `rules`: the input rules (names, folders, tags, coordinates, metadata)
+- `versions`: storing content, adding, copying, restoring, deleting, pruning versions
+- `assets`: details updates, tags, deletion, folders made on the way
+- `uploads`: uploads (a new file or a new version at the same path)
+- `ai_tags`: AI tags written by extensions, removed by clients, copied with files
+"""
+
+from medialib.services.ai_tags import ai_tags_copy, ai_tags_remove, ai_tags_write
+from medialib.services.api_keys import (
+    IssuedApiKey,
+    api_key_create,
+    api_key_for_private_key,
+    api_key_private_key,
+    api_key_revoke,
+    api_key_touch,
+    hash_api_key_secret,
+    upload_signature,
+    upload_signature_verify,
+    upload_tokens_purge,
+)
+from medialib.services.assets import (
+    asset_delete,
+    asset_tags_set,
+    asset_update_details,
+    assets_delete,
+    folder_ensure,
+)
+from medialib.services.rules import (
+    UNSET,
+    ai_tag_names_to_remove,
+    join_file_path,
+    normalize_folder,
+    parse_tags,
+    sanitize_file_name,
+    validate_custom_coordinates,
+    validate_custom_metadata,
+    validate_description,
+)
+from medialib.services.uploads import UploadResult, upload_file
+from medialib.services.versions import (
+    asset_version_add,
+    asset_version_delete,
+    asset_version_restore,
+    asset_versions_prune,
+    file_type_of,
+    removing_written_on_error,
+    version_copy,
+    version_thumbnail_ensure,
+)
+
+__all__ = [
+    "UNSET",
+    "IssuedApiKey",
+    "UploadResult",
+    "ai_tag_names_to_remove",
+    "ai_tags_copy",
+    "ai_tags_remove",
+    "ai_tags_write",
+    "api_key_create",
+    "api_key_for_private_key",
+    "api_key_private_key",
+    "api_key_revoke",
+    "api_key_touch",
+    "asset_delete",
+    "asset_tags_set",
+    "asset_update_details",
+    "asset_version_add",
+    "asset_version_delete",
+    "asset_version_restore",
+    "asset_versions_prune",
+    "assets_delete",
+    "file_type_of",
+    "folder_ensure",
+    "hash_api_key_secret",
+    "join_file_path",
+    "normalize_folder",
+    "parse_tags",
+    "removing_written_on_error",
+    "sanitize_file_name",
+    "upload_file",
+    "upload_signature",
+    "upload_signature_verify",
+    "upload_tokens_purge",
+    "validate_custom_coordinates",
+    "validate_custom_metadata",
+    "validate_description",
+    "version_copy",
+    "version_thumbnail_ensure",
+]

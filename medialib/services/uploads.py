@@ -1,0 +1,168 @@
+"""Uploads: a new file, or a new version of the file at the same path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.db import IntegrityError, transaction
+
+from core import events
+from core.exceptions import BadRequest, Conflict
+from medialib import selectors
+from medialib.events import (
+    ChangeHook,
+    FileCreated,
+    FileVersionCreated,
+)
+from medialib.models import (
+    Asset,
+    AssetVersion,
+    generate_public_id,
+)
+from medialib.services.ai_tags import ALL_AI_TAGS, ai_tags_remove
+from medialib.services.assets import asset_tags_set, folder_ensure
+from medialib.services.rules import (
+    join_file_path,
+    normalize_folder,
+    parse_tags,
+    sanitize_file_name,
+    unique_file_name,
+    validate_custom_coordinates,
+    validate_custom_metadata,
+    validate_description,
+)
+from medialib.services.versions import (
+    asset_versions_prune,
+    content_prepare,
+    content_store,
+    removing_written_on_error,
+    version_create,
+)
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    asset: Asset
+    version: AssetVersion
+
+
+def upload_file(
+    *,
+    file: File | IO[bytes] | bytes | str,
+    file_name: str,
+    use_unique_file_name: bool = True,
+    folder: str | None = "/",
+    tags: str | list[str] | None = None,
+    is_private: bool | None = None,
+    is_published: bool | None = None,
+    custom_coordinates: str | None = None,
+    custom_metadata: dict[str, Any] | None = None,
+    description: str | None = None,
+    overwrite_file: bool = True,
+    overwrite_ai_tags: bool = True,
+    overwrite_tags: bool = True,
+    overwrite_custom_metadata: bool = True,
+    created_by: AbstractBaseUser | None = None,
+    hook: ChangeHook | None = None,
+) -> UploadResult:
+    """Upload a file (a file object or bytes, an http(s) URL, or base64 text).
+
+    Everything is validated, fetched and inspected before anything is written;
+    then the bytes are stored, and the asset, its version, tags and the
+    `hook`'s rows are written in one transaction (the stored bytes are removed
+    if it fails). After the commit the hook's work is started. An existing path
+    with use_unique_file_name=False becomes a new version of that file, or a
+    409 (reason FILE_ALREADY_EXISTS) with overwrite_file=False. An overwrite
+    keeps the file's privacy and publication unless is_private / is_published
+    are given (None): a new version must not make a private file public.
+    """
+    name = sanitize_file_name(file_name)
+    folder_path = normalize_folder(folder)
+    tag_names = parse_tags(tags)
+    coordinates = (
+        None if custom_coordinates is None else validate_custom_coordinates(custom_coordinates)
+    )
+    metadata = None if custom_metadata is None else validate_custom_metadata(custom_metadata)
+    description_text = None if description is None else validate_description(description)
+
+    if use_unique_file_name:
+        name = unique_file_name(name)
+    file_path = join_file_path(folder_path, name)
+    if len(file_path) > Asset._meta.get_field("file_path").max_length:
+        raise BadRequest("The file path (folder and name) is too long.")
+    existing = Asset.objects.filter(file_path=file_path).first()
+    if existing is not None and not overwrite_file:
+        raise _file_exists(file_path)
+
+    prepared = content_prepare(source=file, name=name)
+    file_id = existing.file_id if existing else generate_public_id()
+    version_id = generate_public_id() if existing else file_id
+    try:
+        with removing_written_on_error() as written:
+            keys = content_store(
+                prepared=prepared, file_id=file_id, version_id=version_id, name=name
+            )
+            written.extend(keys)
+            with transaction.atomic():
+                asset = Asset.objects.select_for_update().filter(file_path=file_path).first()
+                if asset is not None and (not overwrite_file or asset.file_id != file_id):
+                    raise _file_exists(file_path)
+                overwriting = asset is not None
+                if asset is None:
+                    asset = Asset(file_id=file_id, file_path=file_path, name=name)
+                asset.folder = folder_ensure(path=folder_path)
+                if is_private is not None:
+                    asset.is_private = is_private
+                if is_published is not None:
+                    asset.is_published = is_published
+                if coordinates is not None or overwriting:
+                    asset.custom_coordinates = coordinates or ""
+                if metadata is not None or (overwriting and overwrite_custom_metadata):
+                    asset.custom_metadata = metadata or {}
+                if description_text is not None:
+                    asset.description = description_text
+                asset.save()
+                version = version_create(
+                    asset=asset,
+                    prepared=prepared,
+                    keys=keys,
+                    version_id=version_id,
+                    name=name,
+                    origin=(
+                        AssetVersion.Origin.OVERWRITE if overwriting else AssetVersion.Origin.UPLOAD
+                    ),
+                    created_by=created_by,
+                )
+                asset.save(update_fields=["current_version", "file_type", "updated_at"])
+                asset_versions_prune(asset=asset)
+                if tag_names is not None or (overwriting and overwrite_tags):
+                    asset_tags_set(asset=asset, names=tag_names or [])
+                if overwriting and overwrite_ai_tags:
+                    ai_tags_remove(asset=asset, names=ALL_AI_TAGS)
+                if overwriting:
+                    events.announce(FileVersionCreated(asset=asset, version=version))
+                else:
+                    events.announce(FileCreated(asset=asset, version=version))
+                if hook is not None:
+                    hook.in_transaction(asset=asset, version=version)
+    except IntegrityError:
+        if not Asset.objects.filter(file_path=file_path).exists():
+            raise
+        # Another upload created the same path meanwhile; a retry overwrites it.
+        raise _file_exists(file_path) from None
+    finally:
+        prepared.close()
+    if hook is not None:
+        hook.after_commit()
+    return UploadResult(asset=selectors.asset_get(file_id=asset.file_id), version=version)
+
+
+def _file_exists(file_path: str) -> Conflict:
+    return Conflict(
+        f"A file already exists at {file_path}; upload with overwriteFile=true to "
+        "add a new version, or useUniqueFileName=true.",
+        reason="FILE_ALREADY_EXISTS",
+    )

@@ -1,0 +1,326 @@
+"""Versions of a file: storing content, adding, copying, restoring, deleting, pruning."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files import File
+from django.db import transaction
+
+from core import events
+from core.exceptions import BadRequest, NotFound
+from medialib import images, storage
+from medialib.events import (
+    FileVersionCreated,
+    FileVersionDeleted,
+)
+from medialib.models import (
+    Asset,
+    AssetVersion,
+    generate_public_id,
+)
+from medialib.services.rules import sanitize_file_name
+from medialib.sources import Spooled, spool_source
+
+MAX_VERSIONS_PER_FILE = 100
+
+
+def version_copy(
+    *,
+    version: AssetVersion,
+    to_asset: Asset,
+    number: int,
+    origin: str,
+    written: list[str],
+    version_id: str | None = None,
+    created_by: AbstractBaseUser | None = None,
+) -> AssetVersion:
+    """A new version of `to_asset` holding copies of `version`'s stored object and thumbnail.
+
+    It is not made current here. The keys written are appended to `written`, so a
+    caller whose transaction fails can delete them again.
+    """
+    version_id = version_id or generate_public_id()
+    name = version.name or to_asset.name
+    with storage.open_key(version.storage_key) as source:
+        key = storage.save(
+            key=storage.version_key(file_id=to_asset.file_id, version_id=version_id, name=name),
+            content=source,
+        )
+    written.append(key)
+    thumbnail = ""
+    if version.thumbnail_key:
+        extension = version.thumbnail_key.rsplit(".", 1)[-1]
+        with storage.open_key(version.thumbnail_key) as source:
+            thumbnail = storage.save(
+                key=storage.thumbnail_key(
+                    file_id=to_asset.file_id, version_id=version_id, extension=extension
+                ),
+                content=source,
+            )
+        written.append(thumbnail)
+    return AssetVersion.objects.create(
+        version_id=version_id,
+        asset=to_asset,
+        number=number,
+        name=name,
+        storage_key=key,
+        thumbnail_key=thumbnail,
+        size=version.size,
+        mime=version.mime,
+        format=version.format,
+        width=version.width,
+        height=version.height,
+        has_alpha=version.has_alpha,
+        checksum=version.checksum,
+        embedded_metadata=version.embedded_metadata,
+        origin=origin,
+        origin_detail=version.version_id,
+        created_by=created_by,
+    )
+
+
+@contextmanager
+def removing_written_on_error() -> Iterator[list[str]]:
+    """A list collecting the stored keys a block writes, deleted again if the block raises.
+
+    Enter it before `transaction.atomic()`, so the rollback comes first.
+    """
+    written: list[str] = []
+    try:
+        yield written
+    except BaseException:
+        storage.delete_now(written)
+        raise
+
+
+def asset_versions_prune(*, asset: Asset) -> int:
+    """Keep at most MAX_VERSIONS_PER_FILE versions: delete the oldest non-current ones.
+
+    Call inside the transaction that added a version. Pruning (rather than refusing
+    the 101st version) keeps overwriting uploads and restores working forever.
+    Returns how many were deleted; their stored objects go after the commit.
+    """
+    excess = asset.versions.count() - MAX_VERSIONS_PER_FILE
+    if excess <= 0:
+        return 0
+    oldest = list(asset.versions.exclude(pk=asset.current_version_id).order_by("number")[:excess])
+    storage.delete_on_commit(key for v in oldest for key in (v.storage_key, v.thumbnail_key))
+    AssetVersion.objects.filter(pk__in=[v.pk for v in oldest]).delete()
+    for version in oldest:
+        events.announce(FileVersionDeleted(file_id=asset.file_id, version_id=version.version_id))
+    return len(oldest)
+
+
+def asset_version_restore(
+    *, asset: Asset, version: AssetVersion, created_by: AbstractBaseUser | None = None
+) -> AssetVersion:
+    """Make a NEW current version copied from `version` (origin "restore").
+
+    The stored object and thumbnail are copied, so deleting either version later
+    leaves the other whole.
+    """
+    if version.asset_id != asset.pk:
+        raise NotFound("The requested file version does not exist.")
+    if version.pk == asset.current_version_id:
+        raise BadRequest("This version is already the current version of the file.")
+    with removing_written_on_error() as written, transaction.atomic():
+        # The lock serialises version numbering with concurrent uploads and restores.
+        locked = Asset.objects.select_for_update().get(pk=asset.pk)
+        number = max(locked.versions.values_list("number", flat=True), default=0) + 1
+        restored = version_copy(
+            version=version,
+            to_asset=locked,
+            number=number,
+            origin=AssetVersion.Origin.RESTORE,
+            written=written,
+            created_by=created_by,
+        )
+        locked.current_version = restored
+        locked.file_type = file_type_of(restored)
+        locked.save(update_fields=["current_version", "file_type", "updated_at"])
+        asset_versions_prune(asset=locked)
+        events.announce(FileVersionCreated(asset=locked, version=restored))
+    asset.refresh_from_db()
+    return restored
+
+
+def asset_version_delete(*, asset: Asset, version: AssetVersion) -> None:
+    """Delete a non-current version; its stored objects go after the commit."""
+    if version.asset_id != asset.pk:
+        raise NotFound("The requested file version does not exist.")
+    with transaction.atomic():
+        locked = Asset.objects.select_for_update().get(pk=asset.pk)
+        if version.pk == locked.current_version_id:
+            raise BadRequest("The current version of a file cannot be deleted.")
+        storage.delete_on_commit([version.storage_key, version.thumbnail_key])
+        version.delete()
+        events.announce(FileVersionDeleted(file_id=locked.file_id, version_id=version.version_id))
+
+
+def file_type_of(version: AssetVersion) -> str:
+    """The asset's `fileType` for a version: "image" for image MIME types."""
+    return Asset.FileType.IMAGE if version.mime.startswith("image/") else Asset.FileType.NON_IMAGE
+
+
+@dataclass
+class PreparedContent:
+    """Validated, inspected upload bytes, not stored yet."""
+
+    spooled: Spooled
+    inspection: images.Inspection
+
+    def close(self) -> None:
+        self.spooled.close()
+
+
+def content_prepare(*, source: File | IO[bytes] | bytes | str, name: str) -> PreparedContent:
+    spooled = spool_source(source)
+    try:
+        inspection = images.inspect(spooled.file, name=name)
+    except BaseException:
+        spooled.close()
+        raise
+    return PreparedContent(spooled=spooled, inspection=inspection)
+
+
+def content_store(
+    *, prepared: PreparedContent, file_id: str, version_id: str, name: str
+) -> tuple[str, str]:
+    """Store the bytes and the thumbnail; return (storage key, thumbnail key or "")."""
+    key = storage.save(
+        key=storage.version_key(file_id=file_id, version_id=version_id, name=name),
+        content=prepared.spooled.file,
+    )
+    thumbnail = prepared.inspection.thumbnail
+    if thumbnail is None:
+        return key, ""
+    try:
+        thumbnail_key = storage.save(
+            key=storage.thumbnail_key(
+                file_id=file_id, version_id=version_id, extension=thumbnail.extension
+            ),
+            content=io.BytesIO(thumbnail.content),
+        )
+    except BaseException:
+        storage.delete_now([key])
+        raise
+    return key, thumbnail_key
+
+
+def version_create(
+    *,
+    asset: Asset,
+    prepared: PreparedContent,
+    keys: tuple[str, str],
+    version_id: str,
+    name: str,
+    origin: str,
+    origin_detail: str = "",
+    created_by: AbstractBaseUser | None = None,
+) -> AssetVersion:
+    """Create the next version of a (locked) asset and make it current."""
+    latest = asset.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    inspection = prepared.inspection
+    version = AssetVersion.objects.create(
+        version_id=version_id,
+        asset=asset,
+        number=latest + 1,
+        name=name,
+        storage_key=keys[0],
+        thumbnail_key=keys[1],
+        size=prepared.spooled.size,
+        mime=inspection.mime,
+        format=inspection.format,
+        width=inspection.width,
+        height=inspection.height,
+        has_alpha=inspection.has_alpha,
+        checksum=prepared.spooled.sha256,
+        embedded_metadata=inspection.embedded_metadata,
+        origin=origin,
+        origin_detail=origin_detail,
+        created_by=created_by,
+    )
+    asset.current_version = version
+    asset.file_type = Asset.FileType.IMAGE if inspection.is_image else Asset.FileType.NON_IMAGE
+    return version
+
+
+def asset_version_add(
+    *,
+    asset: Asset,
+    content: bytes | File,
+    name: str | None = None,
+    origin: str,
+    origin_detail: str = "",
+    created_by: AbstractBaseUser | None = None,
+) -> AssetVersion:
+    """Store `content` as the new current version of `asset` (validated, inspected, thumbnailed).
+
+    The asset keeps its name and path; `name` is the stored file's name
+    (default: the asset's).
+    """
+    version_name = sanitize_file_name(name) if name else asset.name
+    prepared = content_prepare(source=content, name=version_name)
+    version_id = generate_public_id()
+    try:
+        with removing_written_on_error() as written:
+            keys = content_store(
+                prepared=prepared, file_id=asset.file_id, version_id=version_id, name=version_name
+            )
+            written.extend(keys)
+            with transaction.atomic():
+                locked = Asset.objects.select_for_update().get(pk=asset.pk)
+                version = version_create(
+                    asset=locked,
+                    prepared=prepared,
+                    keys=keys,
+                    version_id=version_id,
+                    name=version_name,
+                    origin=origin,
+                    origin_detail=origin_detail,
+                    created_by=created_by,
+                )
+                locked.save(update_fields=["current_version", "file_type", "updated_at"])
+                asset_versions_prune(asset=locked)
+                events.announce(FileVersionCreated(asset=locked, version=version))
+    finally:
+        prepared.close()
+    asset.current_version = version
+    asset.file_type = locked.file_type
+    asset.updated_at = locked.updated_at
+    return version
+
+
+def version_thumbnail_ensure(*, version: AssetVersion) -> str:
+    """The version's thumbnail key, made from the stored file if missing ("" for non-images).
+
+    Safe to call concurrently: the key is recorded with a conditional update,
+    and the loser of a race deletes its copy.
+    """
+    if version.thumbnail_key:
+        return version.thumbnail_key
+    with storage.open_version(version) as stored:
+        thumbnail = images.thumbnail_from_file(stored)
+    if thumbnail is None:
+        return ""
+    key = storage.save(
+        key=storage.thumbnail_key(
+            file_id=version.asset.file_id,
+            version_id=version.version_id,
+            extension=thumbnail.extension,
+        ),
+        content=io.BytesIO(thumbnail.content),
+    )
+    won = AssetVersion.objects.filter(pk=version.pk, thumbnail_key="").update(thumbnail_key=key)
+    if not won:
+        storage.delete_now([key])
+        version.refresh_from_db(fields=["thumbnail_key"])
+        return version.thumbnail_key
+    version.thumbnail_key = key
+    return key
