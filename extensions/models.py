@@ -1,3 +1,5 @@
+"""The extensions app's tables: extension runs, and the unit account with its ledger."""
+
 from __future__ import annotations
 
 from django.conf import settings

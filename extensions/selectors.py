@@ -1,4 +1,4 @@
-"""Reads of the extensions app: run status, AI tags and units."""
+"""Reads of the extensions app: run status, overdue runs and units."""
 
 from __future__ import annotations
 

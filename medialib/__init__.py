@@ -1,0 +1,1 @@
+"""The media library (the lower layer): files, versions, folders, tags, AI tags, API keys."""

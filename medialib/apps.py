@@ -1,3 +1,5 @@
+"""Django's configuration of the media library app."""
+
 from django.apps import AppConfig
 
 

@@ -18,23 +18,19 @@ from django.db.models import ProtectedError, Q
 from core import events
 from core.exceptions import BadRequest, Conflict, NotFound
 from medialib.events import (
-    FileCreated,
     FileUpdated,
-    FileVersionCreated,
     FolderDeleted,
 )
 from medialib.models import Asset, AssetTag, AssetVersion, Folder
 from medialib.services import (
     ai_tags_copy,
-    asset_versions_prune,
+    asset_versions_append,
     assets_delete,
-    file_type_of,
     folder_ensure,
     join_file_path,
     normalize_folder,
     removing_written_on_error,
     sanitize_file_name,
-    version_copy,
 )
 
 FOLDER_NOT_FOUND = "FOLDER_NOT_FOUND"
@@ -151,36 +147,15 @@ def _versions_to_copy(asset: Asset, include_versions: bool) -> list[AssetVersion
     return [*versions, asset.current_version]
 
 
-def _append_versions(
-    *, versions: list[AssetVersion], to_asset: Asset, origin: str, written: list[str]
-) -> AssetVersion:
-    """Add copies of `versions` to an existing asset; the last becomes current."""
-    to_asset = Asset.objects.select_for_update().get(pk=to_asset.pk)
-    number = max(to_asset.versions.values_list("number", flat=True), default=0)
-    copy = None
-    for version in versions:
-        number += 1
-        copy = version_copy(
-            version=version, to_asset=to_asset, number=number, origin=origin, written=written
-        )
-    assert copy is not None
-    to_asset.current_version = copy
-    to_asset.file_type = file_type_of(copy)
-    to_asset.save(update_fields=["current_version", "file_type", "updated_at"])
-    asset_versions_prune(asset=to_asset)
-    events.announce(FileVersionCreated(asset=to_asset, version=copy))
-    return copy
-
-
 def _new_asset_from(
     *, source: Asset, destination: _Destination, versions: list[AssetVersion], written: list[str]
 ) -> Asset:
     folder = folder_ensure(path=destination.folder_path)
+    # Its file type comes with its versions, from asset_versions_append.
     copy = Asset.objects.create(
         folder=folder,
         name=source.name,
         file_path=destination.file_path,
-        file_type=source.file_type,
         is_private=source.is_private,
         is_published=source.is_published,
         description=source.description,
@@ -192,20 +167,9 @@ def _new_asset_from(
         for asset_tag in source.asset_tags.all()
     )
     ai_tags_copy(source=source, to_asset=copy)
-    current = None
-    for number, version in enumerate(versions, start=1):
-        # As on upload, the first version's id is the fileId.
-        current = version_copy(
-            version=version,
-            to_asset=copy,
-            number=number,
-            origin=AssetVersion.Origin.COPY,
-            version_id=copy.file_id if number == 1 else None,
-            written=written,
-        )
-    copy.current_version = current
-    copy.save(update_fields=["current_version"])
-    events.announce(FileCreated(asset=copy, version=current))
+    asset_versions_append(
+        asset=copy, versions=versions, origin=AssetVersion.Origin.COPY, written=written
+    )
     return copy
 
 
@@ -237,9 +201,9 @@ def asset_copy(
         versions = _versions_to_copy(source, include_file_versions)
         existing = Asset.objects.filter(file_path=destination.file_path).first()
         if existing is not None:
-            _append_versions(
+            asset_versions_append(
                 versions=versions,
-                to_asset=existing,
+                asset=existing,
                 origin=AssetVersion.Origin.COPY,
                 written=written,
             )
@@ -261,9 +225,9 @@ def asset_move(*, source_file_path: object, destination_path: object) -> Asset:
         destination = _destination(source, destination_path)
         existing = Asset.objects.filter(file_path=destination.file_path).first()
         if existing is not None:
-            _append_versions(
+            asset_versions_append(
                 versions=_versions_to_copy(source, include_versions=True),
-                to_asset=existing,
+                asset=existing,
                 origin=AssetVersion.Origin.COPY,
                 written=written,
             )

@@ -29,6 +29,9 @@ THUMBNAIL_SIZE = (256, 256)
 ACCEPTED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "ICO", "AVIF")
 FORMAT_NAMES = {"JPEG": "jpg", "MPO": "jpg", "TIFF": "tiff"}
 FORMAT_MIMES = {"MPO": "image/jpeg", "ICO": "image/x-icon", "AVIF": "image/avif"}
+# The short formats of what `inspect` reads as images (jpg, png, ...). Vector and
+# other files (SVG, HEIC, PDF...) are non-images, whatever their MIME type says.
+IMAGE_FORMATS = frozenset(FORMAT_NAMES.get(name, name.lower()) for name in ACCEPTED_FORMATS)
 # Extensions that claim a raster image; such a name on other content is refused.
 IMAGE_EXTENSIONS = frozenset(
     {"jpg", "jpeg", "jpe", "jfif", "png", "gif", "webp", "bmp", "tif", "tiff", "ico", "avif"}
@@ -74,7 +77,6 @@ class Thumbnail:
 
 @dataclass(frozen=True)
 class Inspection:
-    is_image: bool
     mime: str
     format: str
     width: int | None = None
@@ -82,6 +84,15 @@ class Inspection:
     has_alpha: bool = False
     embedded_metadata: dict[str, Any] = field(default_factory=dict)
     thumbnail: Thumbnail | None = None
+
+    @property
+    def is_image(self) -> bool:
+        return is_image_format(self.format)
+
+
+def is_image_format(format: str) -> bool:
+    """Whether a short format (an inspection's, or a stored version's) is an image's."""
+    return format in IMAGE_FORMATS
 
 
 def name_extension(name: str) -> str:
@@ -106,11 +117,10 @@ def inspect(file: IO[bytes], *, name: str) -> Inspection:
                 f"The file name says .{extension} but the content is not an image "
                 f"(it looks like {mime}). Upload the real image, or name the file for what it is."
             )
-        return Inspection(is_image=False, mime=mime, format=short)
+        return Inspection(mime=mime, format=short)
     with image:
         width, height = image.size
         inspection = Inspection(
-            is_image=True,
             mime=FORMAT_MIMES.get(image.format, Image.MIME.get(image.format, "")),
             format=FORMAT_NAMES.get(image.format, image.format.lower()),
             width=width,

@@ -1,3 +1,7 @@
+"""The media library's tables: folders, files with their versions, tags and AI tags,
+and the API keys and upload tokens that give access to them.
+"""
+
 from __future__ import annotations
 
 import secrets

@@ -1,3 +1,5 @@
+"""The site's routes: the browser UI, sign-in, file serving, then the ImageKit-compatible API."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 

@@ -44,10 +44,10 @@ from medialib.services.versions import (
     asset_version_add,
     asset_version_delete,
     asset_version_restore,
+    asset_versions_append,
     asset_versions_prune,
     file_type_of,
     removing_written_on_error,
-    version_copy,
     version_thumbnail_ensure,
 )
 
@@ -70,6 +70,7 @@ __all__ = [
     "asset_version_add",
     "asset_version_delete",
     "asset_version_restore",
+    "asset_versions_append",
     "asset_versions_prune",
     "assets_delete",
     "file_type_of",
@@ -87,6 +88,5 @@ __all__ = [
     "validate_custom_coordinates",
     "validate_custom_metadata",
     "validate_description",
-    "version_copy",
     "version_thumbnail_ensure",
 ]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
@@ -16,6 +16,7 @@ from core import events
 from core.exceptions import BadRequest, NotFound
 from medialib import images, storage
 from medialib.events import (
+    FileCreated,
     FileVersionCreated,
     FileVersionDeleted,
 )
@@ -30,7 +31,7 @@ from medialib.sources import Spooled, spool_source
 MAX_VERSIONS_PER_FILE = 100
 
 
-def version_copy(
+def _version_copy(
     *,
     version: AssetVersion,
     to_asset: Asset,
@@ -71,18 +72,58 @@ def version_copy(
         name=name,
         storage_key=key,
         thumbnail_key=thumbnail,
-        size=version.size,
-        mime=version.mime,
-        format=version.format,
-        width=version.width,
-        height=version.height,
-        has_alpha=version.has_alpha,
-        checksum=version.checksum,
-        embedded_metadata=version.embedded_metadata,
+        **version_content_fields(version),
         origin=origin,
         origin_detail=version.version_id,
         created_by=created_by,
     )
+
+
+def asset_versions_append(
+    *,
+    asset: Asset,
+    versions: Sequence[AssetVersion],
+    origin: str,
+    written: list[str],
+    created_by: AbstractBaseUser | None = None,
+) -> AssetVersion:
+    """Copy `versions`, in order, to be the newest versions of `asset`; the last becomes current.
+
+    The one way versions are copied: restores, and copies and moves onto a path
+    (a new file or an existing one). Call inside `removing_written_on_error()`
+    (with its list as `written`) and a transaction. As on upload, a file's first
+    version takes its fileId as id, and a file with no version before is
+    announced as created. `asset` is updated to match; returns the new current
+    version.
+    """
+    # The lock serialises version numbering with concurrent uploads and restores.
+    locked = Asset.objects.select_for_update().get(pk=asset.pk)
+    is_new_file = locked.current_version_id is None
+    number = max(locked.versions.values_list("number", flat=True), default=0)
+    copy = None
+    for version in versions:
+        number += 1
+        copy = _version_copy(
+            version=version,
+            to_asset=locked,
+            number=number,
+            origin=origin,
+            written=written,
+            version_id=locked.file_id if number == 1 else None,
+            created_by=created_by,
+        )
+    if copy is None:
+        raise ValueError("asset_versions_append needs at least one version to copy.")
+    locked.current_version = copy
+    locked.file_type = file_type_of(copy)
+    locked.save(update_fields=["current_version", "file_type", "updated_at"])
+    asset_versions_prune(asset=locked)
+    announced = FileCreated if is_new_file else FileVersionCreated
+    events.announce(announced(asset=locked, version=copy))
+    asset.current_version = copy
+    asset.file_type = locked.file_type
+    asset.updated_at = locked.updated_at
+    return copy
 
 
 @contextmanager
@@ -130,22 +171,13 @@ def asset_version_restore(
     if version.pk == asset.current_version_id:
         raise BadRequest("This version is already the current version of the file.")
     with removing_written_on_error() as written, transaction.atomic():
-        # The lock serialises version numbering with concurrent uploads and restores.
-        locked = Asset.objects.select_for_update().get(pk=asset.pk)
-        number = max(locked.versions.values_list("number", flat=True), default=0) + 1
-        restored = version_copy(
-            version=version,
-            to_asset=locked,
-            number=number,
+        restored = asset_versions_append(
+            asset=asset,
+            versions=[version],
             origin=AssetVersion.Origin.RESTORE,
             written=written,
             created_by=created_by,
         )
-        locked.current_version = restored
-        locked.file_type = file_type_of(restored)
-        locked.save(update_fields=["current_version", "file_type", "updated_at"])
-        asset_versions_prune(asset=locked)
-        events.announce(FileVersionCreated(asset=locked, version=restored))
     asset.refresh_from_db()
     return restored
 
@@ -164,8 +196,16 @@ def asset_version_delete(*, asset: Asset, version: AssetVersion) -> None:
 
 
 def file_type_of(version: AssetVersion) -> str:
-    """The asset's `fileType` for a version: "image" for image MIME types."""
-    return Asset.FileType.IMAGE if version.mime.startswith("image/") else Asset.FileType.NON_IMAGE
+    """The `fileType` of a file whose current version is `version`: the one rule for it.
+
+    "image" for the raster formats an upload's inspection reads as images
+    (medialib.images.is_image_format); anything else, an SVG included, is
+    "non-image". It reads the stored format, so copies and restores agree with
+    the upload without reading the bytes again.
+    """
+    if images.is_image_format(version.format):
+        return Asset.FileType.IMAGE
+    return Asset.FileType.NON_IMAGE
 
 
 @dataclass
@@ -177,6 +217,36 @@ class PreparedContent:
 
     def close(self) -> None:
         self.spooled.close()
+
+
+# What a version records about its bytes; a copy carries these over unchanged.
+CONTENT_FIELDS = (
+    "size",
+    "mime",
+    "format",
+    "width",
+    "height",
+    "has_alpha",
+    "checksum",
+    "embedded_metadata",
+)
+
+
+def version_content_fields(source: AssetVersion | PreparedContent) -> dict[str, Any]:
+    """The CONTENT_FIELDS of a new version: another version's, or those of inspected bytes."""
+    if isinstance(source, AssetVersion):
+        return {name: getattr(source, name) for name in CONTENT_FIELDS}
+    inspection = source.inspection
+    return {
+        "size": source.spooled.size,
+        "mime": inspection.mime,
+        "format": inspection.format,
+        "width": inspection.width,
+        "height": inspection.height,
+        "has_alpha": inspection.has_alpha,
+        "checksum": source.spooled.sha256,
+        "embedded_metadata": inspection.embedded_metadata,
+    }
 
 
 def content_prepare(*, source: File | IO[bytes] | bytes | str, name: str) -> PreparedContent:
@@ -226,7 +296,6 @@ def version_create(
 ) -> AssetVersion:
     """Create the next version of a (locked) asset and make it current."""
     latest = asset.versions.order_by("-number").values_list("number", flat=True).first() or 0
-    inspection = prepared.inspection
     version = AssetVersion.objects.create(
         version_id=version_id,
         asset=asset,
@@ -234,20 +303,13 @@ def version_create(
         name=name,
         storage_key=keys[0],
         thumbnail_key=keys[1],
-        size=prepared.spooled.size,
-        mime=inspection.mime,
-        format=inspection.format,
-        width=inspection.width,
-        height=inspection.height,
-        has_alpha=inspection.has_alpha,
-        checksum=prepared.spooled.sha256,
-        embedded_metadata=inspection.embedded_metadata,
+        **version_content_fields(prepared),
         origin=origin,
         origin_detail=origin_detail,
         created_by=created_by,
     )
     asset.current_version = version
-    asset.file_type = Asset.FileType.IMAGE if inspection.is_image else Asset.FileType.NON_IMAGE
+    asset.file_type = file_type_of(version)
     return version
 
 

@@ -1,8 +1,7 @@
-"""The browser UI's views through Django's test client."""
+"""The library page (/): folders, search, filters, paging and the htmx fragments of it."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 
@@ -12,41 +11,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from extensions.models import ExtensionRun
-from medialib.models import AITag, Asset, AssetVersion
-from tests.factories import AssetFactory, FolderFactory, TagFactory, UserFactory, make_image_bytes
+from medialib.models import Asset, AssetVersion
+from tests.factories import AssetFactory, FolderFactory, UserFactory, make_image_bytes
+from tests.ui.conftest import HTMX, add_ai_tag, add_run, tag
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def user_client(client: Client) -> Client:
-    client.force_login(UserFactory(username="alice"))
-    return client
-
-
-def add_run(asset: Asset, name: str, status: str, *, message: str = "") -> ExtensionRun:
-    return ExtensionRun.objects.create(
-        asset=asset,
-        version=asset.current_version,
-        name=name,
-        backend="local-auto-tagging" if "tagging" in name else "local-remove-bg",
-        status=status,
-        error_message=message,
-    )
-
-
-def add_ai_tag(asset: Asset, name: str, confidence: float = 80.0) -> AITag:
-    return AITag.objects.create(
-        asset=asset, name=name, confidence=confidence, source="google-auto-tagging"
-    )
-
-
-def tag(asset: Asset, *names: str) -> None:
-    for position, name in enumerate(names):
-        asset.asset_tags.create(tag=TagFactory(name=name), position=position)
 
 
 def card_ids(html: str) -> list[str]:
@@ -62,54 +31,6 @@ def assets_made_in_order(count: int, **kwargs) -> list[Asset]:
         Asset.objects.filter(pk=asset.pk).update(created_at=start + timedelta(seconds=index))
         assets.append(asset)
     return assets
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/",
-        "/?q=cat",
-        "/assets/0123456789abcdef01234567/",
-        "/assets/0123456789abcdef01234567/runs/",
-        "/assets/0123456789abcdef01234567/card/",
-        "/assets/0123456789abcdef01234567/versions/0123456789abcdef01234567/content",
-    ],
-)
-def test_it_sends_visitors_who_are_not_signed_in_to_the_login_page(client, path):
-    response = client.get(path)
-
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/?next=")
-
-
-def test_it_sends_htmx_requests_of_signed_out_visitors_to_the_login_page_as_a_whole(client):
-    response = client.get("/?cursor=abc", **HTMX)
-
-    assert response["HX-Redirect"].startswith("/accounts/login/")
-    assert b"card-" not in response.content
-
-
-def test_it_does_not_serve_a_private_file_to_a_visitor_who_is_not_signed_in(client):
-    content = make_image_bytes((30, 30), "purple")
-    asset = AssetFactory(is_private=True, version=content)
-    version = asset.current_version
-
-    response = client.get(f"/assets/{asset.file_id}/versions/{version.version_id}/content")
-
-    assert response.status_code == 302
-    assert content not in response.content
-
-
-def test_it_signs_in_with_a_django_user(client):
-    UserFactory(username="bob")
-
-    page = client.get("/accounts/login/")
-    response = client.post("/accounts/login/", {"username": "bob", "password": "password"})
-
-    assert page.status_code == 200
-    assert b'name="csrfmiddlewaretoken"' in page.content
-    assert response.status_code == 302
-    assert response["Location"] == "/"
 
 
 def test_it_shows_the_root_folder_newest_first_with_names_sizes_and_badges(user_client):
@@ -269,132 +190,6 @@ def test_it_shows_the_unit_balance_in_the_header(user_client):
     assert re.search(rb'id="unit-balance"[^>]*><strong>\d+</strong> units', response.content)
 
 
-def test_it_renders_an_asset_panel_with_details_tags_ai_tags_runs_and_versions(user_client):
-    asset = AssetFactory(name="shoe.png", version=make_image_bytes((40, 30), "red"))
-    tag(asset, "summer", "sale")
-    add_ai_tag(asset, "Red", 91.5)
-    add_run(asset, "google-auto-tagging", "success")
-    add_run(asset, "remove-bg", "failed", message="Not enough extension units: 130 needed.")
-
-    response = user_client.get(f"/assets/{asset.file_id}/")
-
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "<html" in html  # a page of its own when not asked by htmx
-    assert "40 \N{MULTIPLICATION SIGN} 30 px" in html
-    assert 'value="summer, sale"' in html
-    assert "Red" in html and "91.5%" in html and "width: 92%" in html
-    assert "Not enough extension units: 130 needed." in html
-    assert "Version 1" in html
-    assert f"/assets/{asset.file_id}/versions/{asset.current_version.version_id}/content" in html
-
-
-def test_it_renders_the_panel_as_a_fragment_for_htmx_with_the_card_updated_out_of_band(
-    user_client,
-):
-    asset = AssetFactory()
-
-    response = user_client.get(f"/assets/{asset.file_id}/", **HTMX)
-
-    html = response.content.decode()
-    assert "<html" not in html
-    assert f'id="card-{asset.file_id}" hx-swap-oob="true"' in html
-    assert 'id="unit-balance" hx-swap-oob="true"' in html
-
-
-def test_it_answers_404_for_a_file_that_does_not_exist(user_client):
-    assert user_client.get("/assets/0123456789abcdef01234567/").status_code == 404
-
-
-def test_it_compares_a_background_removal_with_the_version_it_came_from(user_client):
-    asset = AssetFactory()
-    first = asset.current_version
-    second = AssetVersion.objects.create(
-        asset=asset,
-        number=2,
-        storage_key=first.storage_key,
-        size=first.size,
-        mime="image/png",
-        checksum=first.checksum,
-        origin=AssetVersion.Origin.EXTENSION,
-        origin_detail="remove-bg",
-    )
-    Asset.objects.filter(pk=asset.pk).update(current_version=second)
-
-    html = user_client.get(f"/assets/{asset.file_id}/").content.decode()
-
-    compare = html.split('class="compare checker"')[1].split("</div>")[0]
-    assert f"/versions/{first.version_id}/content" in compare
-    assert f"/versions/{second.version_id}/content" in compare
-    assert f'data-action="restore" data-version-id="{first.version_id}"' in html
-
-
-def test_it_polls_the_runs_while_one_is_pending(user_client):
-    asset = AssetFactory()
-    add_run(asset, "remove-bg", "pending")
-
-    panel = user_client.get(f"/assets/{asset.file_id}/", **HTMX).content.decode()
-    poll = user_client.get(f"/assets/{asset.file_id}/runs/", **HTMX)
-
-    assert (
-        f'hx-get="/assets/{asset.file_id}/runs/" hx-trigger="load delay:1500ms" hx-target="this"'
-        in panel
-    )
-    assert 'hx-trigger="load delay:1500ms"' in poll.content.decode()
-    assert "HX-Trigger" not in poll
-
-
-def test_it_stops_polling_and_reloads_the_panel_once_nothing_is_pending(user_client):
-    asset = AssetFactory()
-    add_run(asset, "remove-bg", "success")
-
-    poll = user_client.get(f"/assets/{asset.file_id}/runs/", **HTMX)
-
-    assert "hx-trigger" not in poll.content.decode()
-    assert json.loads(poll["HX-Trigger"]) == {"asset-changed": {}}
-
-
-def test_it_gives_the_runs_with_their_messages_as_json_for_the_upload_list(user_client):
-    asset = AssetFactory()
-    add_run(asset, "google-auto-tagging", "failed", message="Not enough extension units.")
-
-    response = user_client.get(f"/assets/{asset.file_id}/runs/", HTTP_ACCEPT="application/json")
-
-    assert response.json() == {
-        "runs": [
-            {
-                "name": "google-auto-tagging",
-                "status": "failed",
-                "message": "Not enough extension units.",
-            }
-        ]
-    }
-
-
-def test_it_serves_any_version_to_a_signed_in_user(user_client):
-    content = make_image_bytes((12, 12), "green")
-    asset = AssetFactory(is_private=True, version=content)
-
-    response = user_client.get(
-        f"/assets/{asset.file_id}/versions/{asset.current_version.version_id}/content"
-    )
-
-    assert response.status_code == 200
-    assert b"".join(response.streaming_content) == content
-    assert response["Content-Type"] == "image/png"
-    assert "sandbox" in response["Content-Security-Policy"]
-
-
-def test_it_answers_404_for_a_version_of_another_file(user_client):
-    asset, other = AssetFactory(), AssetFactory()
-
-    response = user_client.get(
-        f"/assets/{asset.file_id}/versions/{other.current_version.version_id}/content"
-    )
-
-    assert response.status_code == 404
-
-
 def test_it_shows_private_thumbnails_only_through_signed_urls(user_client):
     asset = AssetFactory(is_private=True, name="secret.png")
     AssetVersion.objects.filter(pk=asset.current_version_id).update(thumbnail_key="thumb.jpg")
@@ -447,17 +242,3 @@ def test_it_lets_the_page_write_through_the_api_only_with_its_csrf_token():
     assert refused.status_code == 403
     assert accepted.status_code == 200
     assert [t.tag.name for t in asset.asset_tags.select_related("tag")] == ["summer"]
-
-
-def test_it_keeps_a_card_with_a_pending_run_polling_until_the_run_ends(user_client):
-    asset = AssetFactory()
-    run = add_run(asset, "remove-bg", "pending")
-
-    pending = user_client.get(f"/assets/{asset.file_id}/card/", **HTMX).content.decode()
-    run.status = ExtensionRun.Status.SUCCESS
-    run.save()
-    done = user_client.get(f"/assets/{asset.file_id}/card/", **HTMX).content.decode()
-
-    assert f'hx-get="/assets/{asset.file_id}/card/" hx-trigger="load delay:3s"' in pending
-    assert "Remove BG: pending" in pending
-    assert 'hx-trigger="load' not in done and "Remove BG: success" in done
