@@ -31,7 +31,7 @@ from extensions.admin import (
     tag_name_variants,
 )
 from extensions.models import ExtensionRun
-from medialib import selectors, services
+from medialib import delivery, services
 from medialib.models import AITag, ApiKey, Asset, AssetTag, AssetVersion, Folder, Tag
 from webhooks.models import WebhookDelivery
 
@@ -331,7 +331,7 @@ class AssetAdmin(admin.ModelAdmin):
 
     @admin.display(description="")
     def thumbnail(self, asset: Asset) -> str:
-        url = selectors.viewer_urls(asset=asset)["thumbnail"]
+        url = delivery.viewer_urls(asset=asset)["thumbnail"]
         if not url:
             return "-"
         return format_html(
@@ -373,7 +373,7 @@ class AssetAdmin(admin.ModelAdmin):
     def preview(self, asset: Asset) -> str:
         if asset.file_type != Asset.FileType.IMAGE:
             return "-"
-        url = selectors.viewer_urls(asset=asset)["url"]
+        url = delivery.viewer_urls(asset=asset)["url"]
         return format_html(
             '<a href="{0}" target="_blank" rel="noopener"><img src="{0}" alt="{1}" '
             'style="max-width:min(100%,720px);max-height:540px;'

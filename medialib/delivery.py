@@ -17,6 +17,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from medialib.models import Asset, AssetVersion
+
 THUMBNAIL_TRANSFORMATION = "n-ik_ml_thumbnail"
 SERVE_PREFIX = "/f"
 _SIGNING_SALT = "medialib.delivery.signed-url"
@@ -72,3 +74,46 @@ def signature_is_valid(*, file_path: str, transformation: str, expire: str, sign
         return False
     expected = _signature(file_path=file_path, transformation=transformation, expire=expire_at)
     return constant_time_compare(expected, signature)
+
+
+def file_url(*, asset: Asset, request: HttpRequest | None = None) -> str:
+    """The file's `url`: unsigned, served to anyone when the file is public."""
+    return path_url(file_path=asset.file_path, request=request)
+
+
+def thumbnail_url(
+    *, asset: Asset, version: AssetVersion | None = None, request: HttpRequest | None = None
+) -> str:
+    """The thumbnail's URL, "" for files without one (non-images), as ImageKit."""
+    if not has_thumbnail(asset=asset, version=version or asset.current_version):
+        return ""
+    return path_url(
+        file_path=asset.file_path, transformation=THUMBNAIL_TRANSFORMATION, request=request
+    )
+
+
+def has_thumbnail(*, asset: Asset, version: AssetVersion | None) -> bool:
+    """Images have one: made at upload, or on the first request (medialib.serving)."""
+    if version is None:
+        return False
+    return bool(version.thumbnail_key) or asset.file_type == Asset.FileType.IMAGE
+
+
+def viewer_urls(*, asset: Asset, request: HttpRequest | None = None) -> dict[str, str]:
+    """URLs a signed-in UI user can open: signed when the file is not public."""
+    if asset.is_private or not asset.is_published:
+        url = signed_path_url(file_path=asset.file_path, request=request)
+        thumbnail = (
+            signed_path_url(
+                file_path=asset.file_path,
+                transformation=THUMBNAIL_TRANSFORMATION,
+                request=request,
+            )
+            if has_thumbnail(asset=asset, version=asset.current_version)
+            else ""
+        )
+        return {"url": url, "thumbnail": thumbnail}
+    return {
+        "url": file_url(asset=asset, request=request),
+        "thumbnail": thumbnail_url(asset=asset, request=request),
+    }

@@ -14,14 +14,10 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 
 from core.exceptions import NotFound
-from medialib import delivery, search
+from medialib import search
 from medialib.models import Asset, AssetTag, AssetVersion, Folder
-from medialib.selectors import (
-    assets_for_listing,
-    file_details,
-    iso_timestamp,
-    version_info,
-)
+from medialib.selectors import assets_for_listing
+from medialib.wire import file_details, folder_object, version_details
 
 ListType = Literal["file", "file-version", "folder", "all"]
 FileTypeFilter = Literal["all", "image", "non-image"]
@@ -147,67 +143,11 @@ def versions_for_listing(queryset: QuerySet[AssetVersion]) -> QuerySet[AssetVers
     )
 
 
-def folder_object(folder: Folder) -> dict[str, Any]:
-    return {
-        "type": "folder",
-        "folderId": folder.folder_id,
-        "name": folder.name,
-        "folderPath": folder.path,
-        "createdAt": iso_timestamp(folder.created_at),
-        "updatedAt": iso_timestamp(folder.updated_at),
-    }
-
-
-def _version_url(url: str, version: AssetVersion) -> str:
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}ik-obj-version={version.version_id}"
-
-
-def version_details(*, version: AssetVersion, request: HttpRequest | None = None) -> dict[str, Any]:
-    """The file object of one version: the asset's, with this version's own attributes.
-
-    The current version is the file itself (`type` "file"); an older one is a
-    "file-version" whose URLs name it with `ik-obj-version`, as ImageKit's.
-    """
-    asset = version.asset
-    details = file_details(asset=asset, request=request)
-    if version.pk == asset.current_version_id:
-        return details
-    url = delivery.path_url(file_path=asset.file_path, request=request)
-    thumbnail = ""
-    if version.thumbnail_key:
-        thumbnail = delivery.path_url(
-            file_path=asset.file_path,
-            transformation=delivery.THUMBNAIL_TRANSFORMATION,
-            request=request,
-        )
-    details.update(
-        {
-            "type": "file-version",
-            "url": _version_url(url, version),
-            "thumbnail": _version_url(thumbnail, version) if thumbnail else "",
-            "mime": version.mime,
-            "size": version.size,
-            "height": version.height,
-            "width": version.width,
-            "hasAlpha": version.has_alpha,
-            "embeddedMetadata": version.embedded_metadata or {},
-            "versionInfo": version_info(version),
-            "createdAt": iso_timestamp(version.created_at),
-            "updatedAt": iso_timestamp(version.created_at),
-        }
-    )
-    return details
-
-
 def _objects(kind: str, rows: list, request: HttpRequest | None) -> list[dict[str, Any]]:
     if kind == "folder":
         return [folder_object(folder) for folder in rows]
     if kind == "file":
-        return [
-            file_details(asset=asset, request=request)
-            for asset in rows
-        ]
+        return [file_details(asset=asset, request=request) for asset in rows]
     return [version_details(version=version, request=request) for version in rows]
 
 

@@ -26,7 +26,7 @@ from core.exceptions import BadRequest
 from core.ssrf import AddressGuard, UnsafeTarget
 from extensions.models import ExtensionRun
 from extensions.selectors import latest_extension_status
-from medialib.selectors import file_details
+from medialib.wire import file_details
 from webhooks import selectors
 from webhooks.models import DeliveryAttempt, WebhookDelivery, WebhookSecret
 from webhooks.schedule import DeliverySchedule

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 
 from extensions.selectors import extension_status, latest_extension_status
 from extensions.services import ExtensionRuns, validate_extensions
-from medialib import selectors
+from medialib import wire
 from medialib.models import Asset
 from webhooks.services import validate_webhook_url
 
@@ -48,6 +48,6 @@ def extension_status_of(runs: ExtensionRuns | None) -> dict[str, str] | None:
 
 def file_details_with_status(*, asset: Asset, request: HttpRequest) -> dict[str, Any]:
     """The file object with the latest status of each extension run on the file."""
-    return selectors.file_details(
+    return wire.file_details(
         asset=asset, request=request, extension_status=latest_extension_status(asset=asset)
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from medialib.api.serializers import ErrorSerializer
+from medialib.api.schema import ErrorSerializer
 
 FILE_IDS = serializers.ListField(child=serializers.CharField(), max_length=100)
 NAMES = serializers.ListField(child=serializers.CharField())
@@ -30,16 +30,6 @@ MISSING_FILES = OpenApiResponse(
     ErrorSerializer, description="Some fileIds do not exist (`missingFileIds`); nothing changed"
 )
 EMPTY = body("Empty")
-
-FolderObjectSerializer = body(
-    "FolderObject",
-    type=serializers.ChoiceField(choices=["folder"]),
-    folderId=serializers.CharField(),
-    name=serializers.CharField(),
-    folderPath=serializers.CharField(),
-    createdAt=serializers.DateTimeField(),
-    updatedAt=serializers.DateTimeField(),
-)
 
 LIST_PARAMETERS = [
     OpenApiParameter("type", enum=["file", "file-version", "folder", "all"], default="file"),

@@ -10,8 +10,8 @@ from rest_framework.views import APIView
 
 from core.exceptions import BadRequest
 from medialib import listing, search
-from medialib.api.library_docs import LIST_PARAMETERS, FolderObjectSerializer, errors
-from medialib.api.serializers import FileObjectSerializer
+from medialib.api.library_docs import LIST_PARAMETERS, errors
+from medialib.api.schema import FileObjectSerializer, FolderObjectSerializer
 from medialib.folders import normalise_folder_path
 
 TYPES = ("file", "file-version", "folder", "all")
@@ -67,7 +67,11 @@ class FileListView(APIView):
         responses={
             200: PolymorphicProxySerializer(
                 component_name="FileOrFolder",
-                serializers=[FileObjectSerializer, FolderObjectSerializer],
+                serializers={
+                    "file": FileObjectSerializer,
+                    "file-version": FileObjectSerializer,
+                    "folder": FolderObjectSerializer,
+                },
                 resource_type_field_name="type",
                 many=True,
             ),

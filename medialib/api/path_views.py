@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from medialib import folders
 from medialib.api.inputs import json_object, optional_bool
 from medialib.api.library_docs import EMPTY, body, errors
-from medialib.api.serializers import ErrorSerializer
+from medialib.api.schema import ErrorSerializer
 
 PATH = serializers.CharField()
 NO_CONTENT = OpenApiResponse(description="Done")

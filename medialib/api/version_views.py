@@ -9,11 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from medialib import listing, selectors, services
+from medialib import listing, selectors, services, wire
 from medialib.api.auth import acting_user
 from medialib.api.extension_runs import file_details_with_status
 from medialib.api.library_docs import errors
-from medialib.api.serializers import FileObjectSerializer
+from medialib.api.schema import FileObjectSerializer
 
 
 class FileVersionListView(APIView):
@@ -25,7 +25,7 @@ class FileVersionListView(APIView):
         asset = selectors.asset_get(file_id=file_id)
         versions = listing.asset_versions(asset=asset)
         return Response(
-            [listing.version_details(version=version, request=request) for version in versions]
+            [wire.version_details(version=version, request=request) for version in versions]
         )
 
 
@@ -36,7 +36,7 @@ class FileVersionView(APIView):
     def get(self, request: Request, file_id: str, version_id: str) -> Response:
         asset = selectors.asset_get(file_id=file_id)
         version = listing.asset_version_get(asset=asset, version_id=version_id)
-        return Response(listing.version_details(version=version, request=request))
+        return Response(wire.version_details(version=version, request=request))
 
     @extend_schema(operation_id="files_versions_delete", responses={204: None, **errors(404)})
     def delete(self, request: Request, file_id: str, version_id: str) -> Response:

@@ -15,21 +15,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.exceptions import HELP, PayloadTooLarge
-from medialib import selectors, services
+from medialib import selectors, services, wire
 from medialib.api.auth import ApiKeyAuthentication, UploadSignatureAuthentication, acting_user
 from medialib.api.extension_runs import (
     extension_runs_requested,
     extension_status_of,
     file_details_with_status,
 )
-from medialib.api.serializers import (
+from medialib.api.schema import (
     ErrorSerializer,
     FileMetadataSerializer,
     FileObjectSerializer,
-    UpdateDetailsInputSerializer,
-    UploadInputSerializer,
     UploadResponseSerializer,
 )
+from medialib.api.serializers import UpdateDetailsInputSerializer, UploadInputSerializer
 from medialib.api.upload_limit import UploadLimitHandler
 
 ERRORS = {
@@ -74,7 +73,7 @@ class FileUploadView(APIView):
             requested_by=user,
         )
         result = services.upload_file(**serializer.upload_kwargs(), created_by=user, hook=runs)
-        body = selectors.upload_response(
+        body = wire.upload_response(
             asset=result.asset,
             request=request,
             response_fields=serializer.response_fields(),
@@ -119,7 +118,7 @@ class FileDetailsView(APIView):
             requested_by=acting_user(request),
         )
         asset = services.asset_update_details(asset=asset, **serializer.update_kwargs(), hook=runs)
-        body = selectors.file_details(
+        body = wire.file_details(
             asset=asset, request=request, extension_status=extension_status_of(runs)
         )
         return Response(body)
@@ -142,7 +141,7 @@ class FileMetadataView(APIView):
     @extend_schema(operation_id="files_metadata", responses={200: FileMetadataSerializer, **ERRORS})
     def get(self, request: Request, file_id: str) -> Response:
         asset = selectors.asset_get(file_id=file_id)
-        return Response(selectors.file_metadata(asset.current_version))
+        return Response(wire.file_metadata(asset.current_version))
 
 
 def api_route_not_found(request: HttpRequest, path: str = "") -> JsonResponse:

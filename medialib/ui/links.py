@@ -1,6 +1,6 @@
 """The URLs the browser UI puts in its pages for a file.
 
-The file itself and its thumbnail come from medialib.selectors.viewer_urls
+The file itself and its thumbnail come from medialib.delivery.viewer_urls
 (signed when the file is private or unpublished). Any version, old ones
 included, is shown through the UI's own login-protected view.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
+from medialib.delivery import viewer_urls
 from medialib.models import Asset, AssetVersion
-from medialib.selectors import viewer_urls
 
 
 def asset_links(*, asset: Asset, request: HttpRequest) -> dict[str, str]:

@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from medialib.models import Asset, AssetVersion, Tag
-from medialib.selectors import assets_for_listing, file_details
+from medialib.selectors import assets_for_listing
 from medialib.services import asset_tags_set
+from medialib.wire import file_details
 from tests.factories import AssetFactory, make_image_bytes
 from tests.medialib.conftest import stored_files
 
@@ -125,10 +126,7 @@ def test_listing_helper_loads_tags_and_versions_in_a_fixed_number_of_queries():
         asset_tags_set(asset=asset, names=[f"t{index}", "common"])
 
     with CaptureQueriesContext(connection) as queries:
-        objects = [
-            file_details(asset=asset)
-            for asset in assets_for_listing(Asset.objects.all())
-        ]
+        objects = [file_details(asset=asset) for asset in assets_for_listing(Asset.objects.all())]
 
     assert len(objects) == 5
     assert all(obj["tags"][1] == "common" for obj in objects)

@@ -11,7 +11,6 @@ from PIL import Image
 
 from medialib import delivery
 from medialib.models import Asset
-from medialib.selectors import viewer_urls
 from tests.factories import AssetFactory, UserFactory, make_image_bytes
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +81,7 @@ def test_ui_users_get_signed_urls_for_private_files(upload, rf):
     client = Client()
     client.force_login(UserFactory())
 
-    urls = viewer_urls(asset=asset, request=rf.get("/"))
+    urls = delivery.viewer_urls(asset=asset, request=rf.get("/"))
 
     assert client.get(local(urls["url"])).status_code == 200
     assert client.get(local(urls["thumbnail"])).status_code == 200

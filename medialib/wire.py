@@ -1,0 +1,200 @@
+"""ImageKit's JSON objects, built from library objects: the one home of the wire format.
+
+The file object, the upload response, the file-version object, the folder object
+of listings and the metadata object are made here and nowhere else; the API,
+the listings and the webhook payloads all answer with them. Their OpenAPI
+documentation is medialib.api.schema, and tests/medialib/test_wire_format.py
+keeps the two in step.
+
+Give these functions assets loaded by `selectors.assets_for_listing` (versions
+by `listing.versions_for_listing`), or each object costs queries of its own.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from django.http import HttpRequest
+
+from medialib import delivery
+from medialib.models import Asset, AssetVersion, Folder
+
+# The upload response: always these, plus `responseFields` from the optional set.
+UPLOAD_RESPONSE_DEFAULT_FIELDS = (
+    "fileId",
+    "name",
+    "size",
+    "versionInfo",
+    "filePath",
+    "url",
+    "fileType",
+    "height",
+    "width",
+    "thumbnailUrl",
+    "AITags",
+)
+UPLOAD_RESPONSE_OPTIONAL_FIELDS = (
+    "tags",
+    "customCoordinates",
+    "isPrivateFile",
+    "embeddedMetadata",
+    "isPublished",
+    "customMetadata",
+    "metadata",
+)
+
+
+def iso_timestamp(value: datetime) -> str:
+    """ImageKit's timestamps: ISO 8601, UTC, milliseconds, `Z`."""
+    text = value.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+def version_info(version: AssetVersion) -> dict[str, str]:
+    """The `versionInfo` object: the version's id and its name ("Version 2")."""
+    return {"id": version.version_id, "name": f"Version {version.number}"}
+
+
+def _tag_names(asset: Asset) -> list[str] | None:
+    names = [asset_tag.tag.name for asset_tag in asset.asset_tags.all()]
+    return names or None
+
+
+def _ai_tags(asset: Asset) -> list[dict[str, Any]] | None:
+    tags = [
+        {"name": tag.name, "confidence": float(tag.confidence), "source": tag.source}
+        for tag in asset.ai_tags.all()
+    ]
+    return tags or None
+
+
+def file_metadata(version: AssetVersion) -> dict[str, Any]:
+    """ImageKit's `metadata` object of a version (GET /v1/files/{id}/metadata)."""
+    return {
+        "height": version.height,
+        "width": version.width,
+        "size": version.size,
+        "format": version.format,
+        "hasColorProfile": bool(version.embedded_metadata.get("ICCProfile")),
+        "quality": 0,
+        "density": version.embedded_metadata.get("XResolution"),
+        "hasTransparency": version.has_alpha,
+        "exif": {},
+        "pHash": "",
+    }
+
+
+def file_details(
+    *,
+    asset: Asset,
+    request: HttpRequest | None = None,
+    extension_status: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The ImageKit file object, as GET /v1/files/{fileId}/details returns it.
+
+    `extensionStatus` is included when the caller passes a non-empty one (the
+    latest run status of each extension, which the extensions app knows).
+    """
+    version = asset.current_version
+    details: dict[str, Any] = {
+        "type": "file",
+        "fileId": asset.file_id,
+        "name": asset.name,
+        "filePath": asset.file_path,
+        "url": delivery.file_url(asset=asset, request=request),
+        "thumbnail": delivery.thumbnail_url(asset=asset, version=version, request=request),
+        "fileType": asset.file_type,
+        "mime": version.mime,
+        "size": version.size,
+        "height": version.height,
+        "width": version.width,
+        "hasAlpha": version.has_alpha,
+        "tags": _tag_names(asset),
+        "AITags": _ai_tags(asset),
+        "customCoordinates": asset.custom_coordinates or None,
+        "customMetadata": asset.custom_metadata or {},
+        "description": asset.description,
+        "isPrivateFile": asset.is_private,
+        "isPublished": asset.is_published,
+        "embeddedMetadata": version.embedded_metadata or {},
+        "versionInfo": version_info(version),
+        "createdAt": iso_timestamp(asset.created_at),
+        "updatedAt": iso_timestamp(asset.updated_at),
+    }
+    if extension_status:
+        details["extensionStatus"] = extension_status
+    return details
+
+
+def _version_url(url: str, version: AssetVersion) -> str:
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}ik-obj-version={version.version_id}"
+
+
+def version_details(*, version: AssetVersion, request: HttpRequest | None = None) -> dict[str, Any]:
+    """The file object of one version: the asset's, with this version's own attributes.
+
+    The current version is the file itself (`type` "file"); an older one is a
+    "file-version" whose URLs name it with `ik-obj-version`, as ImageKit's.
+    """
+    asset = version.asset
+    details = file_details(asset=asset, request=request)
+    if version.pk == asset.current_version_id:
+        return details
+    thumbnail = ""
+    if version.thumbnail_key:
+        thumbnail = delivery.path_url(
+            file_path=asset.file_path,
+            transformation=delivery.THUMBNAIL_TRANSFORMATION,
+            request=request,
+        )
+    details.update(
+        {
+            "type": "file-version",
+            "url": _version_url(delivery.file_url(asset=asset, request=request), version),
+            "thumbnail": _version_url(thumbnail, version) if thumbnail else "",
+            "mime": version.mime,
+            "size": version.size,
+            "height": version.height,
+            "width": version.width,
+            "hasAlpha": version.has_alpha,
+            "embeddedMetadata": version.embedded_metadata or {},
+            "versionInfo": version_info(version),
+            "createdAt": iso_timestamp(version.created_at),
+            "updatedAt": iso_timestamp(version.created_at),
+        }
+    )
+    return details
+
+
+def folder_object(folder: Folder) -> dict[str, Any]:
+    """The folder object of GET /v1/files listings."""
+    return {
+        "type": "folder",
+        "folderId": folder.folder_id,
+        "name": folder.name,
+        "folderPath": folder.path,
+        "createdAt": iso_timestamp(folder.created_at),
+        "updatedAt": iso_timestamp(folder.updated_at),
+    }
+
+
+def upload_response(
+    *,
+    asset: Asset,
+    request: HttpRequest | None = None,
+    response_fields: list[str] | tuple[str, ...] = (),
+    extension_status: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The upload response: the default fields, those asked in `responseFields`,
+    and `extensionStatus` when extensions were sent (`extension_status` not None)."""
+    details = file_details(asset=asset, request=request)
+    details["thumbnailUrl"] = details["thumbnail"]
+    details["metadata"] = file_metadata(asset.current_version)
+    wanted = [*UPLOAD_RESPONSE_DEFAULT_FIELDS]
+    wanted += [name for name in UPLOAD_RESPONSE_OPTIONAL_FIELDS if name in response_fields]
+    response = {name: details[name] for name in wanted}
+    if extension_status is not None:
+        response["extensionStatus"] = extension_status
+    return response
