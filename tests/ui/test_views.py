@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from extensions import registry
 from extensions.models import ExtensionRun
 from medialib.models import AITag, Asset, AssetVersion
 from tests.factories import AssetFactory, FolderFactory, TagFactory, UserFactory, make_image_bytes
@@ -461,3 +462,28 @@ def test_it_keeps_a_card_with_a_pending_run_polling_until_the_run_ends(user_clie
     assert f'hx-get="/assets/{asset.file_id}/card/" hx-trigger="load delay:3s"' in pending
     assert "Remove BG: pending" in pending
     assert 'hx-trigger="load' not in done and "Remove BG: success" in done
+
+
+def test_it_names_and_labels_the_extensions_as_the_registry_does(user_client):
+    asset = AssetFactory()
+    add_run(asset, "local-auto-tagging", "success")
+
+    library = user_client.get("/").content.decode()
+    panel = user_client.get(f"/assets/{asset.file_id}/").content.decode()
+
+    labels = re.search(
+        r'<script id="extension-labels" type="application/json">(.*?)</script>', library
+    )
+    assert json.loads(labels.group(1)) == {
+        name: extension.short_label for name, extension in registry.EXTENSIONS.items()
+    }
+    assert "Offline tags: success" in library
+    offered = [
+        f'<option value="{extension.name}">{extension.label}</option>'
+        for extension in registry.extensions_of_kind(registry.AUTO_TAGGING, imagekit_only=True)
+    ]
+    removal = registry.default_extension(registry.REMOVE_BG).name
+    for html in (library, panel):
+        assert "".join(offered) in html
+        assert '<option value="local-auto-tagging">' not in html
+        assert f'name="backgroundRemoval" value="{removal}"' in html
