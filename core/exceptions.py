@@ -40,11 +40,6 @@ class NotAuthenticated(ApplicationError):
     default_message = "Your request does not contain private API key."
 
 
-class Forbidden(ApplicationError):
-    status_code = 403
-    default_message = "You do not have permission to perform this action."
-
-
 class NotFound(ApplicationError):
     status_code = 404
     default_message = "The requested resource does not exist."
@@ -61,11 +56,6 @@ class PayloadTooLarge(ApplicationError):
 
 class UnsupportedMediaType(ApplicationError):
     status_code = 415
-
-
-class TooManyRequests(ApplicationError):
-    status_code = 429
-    default_message = "Too many requests."
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

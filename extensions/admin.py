@@ -1,4 +1,4 @@
-"""Admin of the extensions app: runs, AI tags, units, and the extension actions on assets.
+"""Admin of the extensions app: runs, units, and the extension actions on assets.
 
 Everything here shows what the services wrote; the only writes are the actions
 (run an extension, retry a run, top up units) and they go through
@@ -136,18 +136,21 @@ class ExtensionActionForm(forms.Form):
         raise NotImplementedError
 
 
-def _auto_tagging_choices() -> list[tuple[str, str]]:
+def auto_tagging_choices() -> list[tuple[str, str]]:
+    """The auto-tagging extensions, by name, as the choices of a form or a filter."""
     return [
-        (name, name)
-        for name, extension in registry.EXTENSIONS.items()
-        if extension.kind == registry.AUTO_TAGGING
+        (extension.name, extension.name)
+        for extension in registry.extensions_of_kind(registry.AUTO_TAGGING)
     ]
 
 
 class AutoTaggingForm(ExtensionActionForm):
     title = "Run auto-tagging"
 
-    provider = forms.ChoiceField(choices=_auto_tagging_choices, initial="google-auto-tagging")
+    provider = forms.ChoiceField(
+        choices=auto_tagging_choices,
+        initial=registry.default_extension(registry.AUTO_TAGGING).name,
+    )
     min_confidence = forms.FloatField(
         label="Minimum confidence",
         min_value=0,
@@ -215,7 +218,7 @@ class RemoveBackgroundForm(ExtensionActionForm):
         ):
             if data[field].strip():
                 options[option] = data[field].strip()
-        return [{"name": "remove-bg", "options": options}]
+        return [{"name": registry.default_extension(registry.REMOVE_BG).name, "options": options}]
 
 
 def extension_action(
@@ -466,21 +469,6 @@ class ExtensionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 # AI tags ---------------------------------------------------------------------------------
-
-
-class AITagSourceFilter(admin.SimpleListFilter):
-    title = "source"
-    parameter_name = "source"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [
-            (name, name)
-            for name, extension in registry.EXTENSIONS.items()
-            if extension.kind == registry.AUTO_TAGGING
-        ]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(source=self.value()) if self.value() else queryset
 
 
 def tag_name_variants(term: str) -> list[str]:

@@ -78,7 +78,10 @@ class ExtensionRun(models.Model):
 class UnitAccount(models.Model):
     """The plan's balance of extension units."""
 
-    name = models.CharField(max_length=64, unique=True, default="default")
+    # The one account this library has; the name leaves room for more.
+    DEFAULT_NAME = "default"
+
+    name = models.CharField(max_length=64, unique=True, default=DEFAULT_NAME)
     balance = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -106,8 +106,20 @@ def _refuse_unknown_keys(item: dict[str, Any], allowed: set[str]) -> None:
 
 
 @dataclass(frozen=True)
+class Resolved:
+    """The backend chosen for a run and its loaded provider."""
+
+    backend: Backend
+    provider: Provider
+
+
+@dataclass(frozen=True)
 class Extension:
     name: str
+    # Shown to people where an extension is chosen: "Google Cloud Vision".
+    label: str
+    # Shown in status badges, where space is short: "Google tags".
+    short_label: str
     kind: str
     mode: str
     validate: Callable[[dict[str, Any]], dict[str, Any]]
@@ -115,6 +127,8 @@ class Extension:
     backends: tuple[Backend, ...]
     # Serves the name when no backend is configured and EXTENSIONS_OFFLINE_FALLBACK is on.
     fallback: Backend | None = None
+    # False for this library's own names (local-*), which ImageKit's API does not have.
+    imagekit: bool = True
 
     @property
     def units(self) -> int:
@@ -124,7 +138,7 @@ class Extension:
         """Every backend that may serve this extension, including the fallback."""
         return self.backends + ((self.fallback,) if self.fallback else ())
 
-    def resolve(self) -> tuple[Backend, Provider] | None:
+    def resolve(self) -> Resolved | None:
         """Return the backend that serves this extension now, or None if none can."""
         choices = self.backends
         if self.fallback and settings.EXTENSIONS_OFFLINE_FALLBACK:
@@ -132,23 +146,26 @@ class Extension:
         for backend in choices:
             provider = backend.load()
             if provider is not None and provider.is_configured():
-                return backend, provider
+                return Resolved(backend, provider)
         return None
 
-    def backend_named(self, provider_name: str) -> tuple[Backend, Provider] | None:
+    def backend_named(self, provider_name: str) -> Resolved | None:
         """Return the backend whose provider is called `provider_name` (as recorded on a run)."""
         for backend in self.candidates():
             provider = backend.load()
             if provider is not None and provider.name == provider_name:
-                return backend, provider
+                return Resolved(backend, provider)
         return None
 
 
 EXTENSIONS: dict[str, Extension] = {
     extension.name: extension
     for extension in [
+        # The first ImageKit extension of each kind is the one offered first.
         Extension(
             "google-auto-tagging",
+            "Google Cloud Vision",
+            "Google tags",
             AUTO_TAGGING,
             SYNC_FIRST,
             validate_auto_tagging,
@@ -157,6 +174,8 @@ EXTENSIONS: dict[str, Extension] = {
         ),
         Extension(
             "aws-auto-tagging",
+            "AWS Rekognition",
+            "AWS tags",
             AUTO_TAGGING,
             SYNC_FIRST,
             validate_auto_tagging,
@@ -165,6 +184,8 @@ EXTENSIONS: dict[str, Extension] = {
         ),
         Extension(
             "remove-bg",
+            "remove.bg",
+            "Remove BG",
             REMOVE_BG,
             ASYNC,
             validate_remove_bg,
@@ -173,13 +194,23 @@ EXTENSIONS: dict[str, Extension] = {
         ),
         Extension(
             "local-auto-tagging",
+            "Offline tagger",
+            "Offline tags",
             AUTO_TAGGING,
             SYNC_FIRST,
             validate_auto_tagging,
             backends=(LOCAL_TAGGER,),
+            imagekit=False,
         ),
         Extension(
-            "local-remove-bg", REMOVE_BG, ASYNC, validate_remove_bg, backends=(LOCAL_REMOVER,)
+            "local-remove-bg",
+            "Offline background remover",
+            "Offline remove BG",
+            REMOVE_BG,
+            ASYNC,
+            validate_remove_bg,
+            backends=(LOCAL_REMOVER,),
+            imagekit=False,
         ),
     ]
 }
@@ -190,3 +221,17 @@ NOT_SUPPORTED = frozenset({"ai-auto-description", "ai-tasks", "saved-extension"}
 
 def extension_get(name: str) -> Extension | None:
     return EXTENSIONS.get(name)
+
+
+def extensions_of_kind(kind: str, *, imagekit_only: bool = False) -> list[Extension]:
+    """The extensions of `kind` (AUTO_TAGGING, REMOVE_BG), in the registry's order."""
+    return [
+        extension
+        for extension in EXTENSIONS.values()
+        if extension.kind == kind and (extension.imagekit or not imagekit_only)
+    ]
+
+
+def default_extension(kind: str) -> Extension:
+    """The extension offered first for `kind`: ImageKit's first of that kind."""
+    return extensions_of_kind(kind, imagekit_only=True)[0]

@@ -1,4 +1,4 @@
-"""Reads of the extensions app: run status, overdue runs and units."""
+"""Reads of the extensions app: the latest run of each extension, runs to sweep, units."""
 
 from __future__ import annotations
 
@@ -6,18 +6,32 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from extensions.models import ExtensionRun, UnitAccount, UnitLedgerEntry
+from extensions.models import ExtensionRun, UnitAccount
 from medialib.models import Asset
 
-DEFAULT_ACCOUNT = "default"
+# The latest run of each extension of an asset ------------------------------------------
+# One rule for the API's extensionStatus, the UI's badges and the admin: the run with the
+# highest id is the latest. Ids only grow, where two runs may share a created_at (or get
+# them from two web servers whose clocks disagree).
+
+
+def latest_runs() -> QuerySet[ExtensionRun]:
+    """The latest run of each (asset, extension); filter it further by asset or status.
+
+    For a page of rows (the admin's list and filters); the dicts below come from it too.
+    """
+    newer_run = ExtensionRun.objects.filter(
+        asset_id=OuterRef("asset_id"), name=OuterRef("name"), pk__gt=OuterRef("pk")
+    )
+    return ExtensionRun.objects.filter(~Exists(newer_run))
 
 
 def extension_status(*, runs: Iterable[ExtensionRun]) -> dict[str, str]:
-    """Map each extension name to its run's status, e.g. {"google-auto-tagging": "success"}.
+    """Map each extension name to the status of its latest run among `runs`, by name.
 
-    When several runs share a name, the latest (highest id) wins.
+    For runs already in hand (those an upload just created): {"google-auto-tagging": "success"}.
     """
     latest: dict[str, ExtensionRun] = {}
     for run in runs:
@@ -26,29 +40,34 @@ def extension_status(*, runs: Iterable[ExtensionRun]) -> dict[str, str]:
     return {name: latest[name].status for name in sorted(latest)}
 
 
-def latest_extension_status(*, asset: Asset) -> dict[str, str]:
-    """The status of the latest run of each extension requested on `asset` ({} if none).
+def latest_extension_statuses(*, asset_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """{asset id: {extension name: status of its latest run}} in one query, names sorted.
 
-    Uses `prefetch_related("extension_runs")` when the caller did it; listings should
-    rather call `latest_extension_statuses()` once for the page.
+    Assets without runs are left out.
     """
-    return extension_status(runs=asset.extension_runs.all())
-
-
-def latest_extension_statuses(*, assets: Iterable[Asset]) -> dict[int, dict[str, str]]:
-    """`latest_extension_status` of many assets in one query, keyed by asset pk."""
-    runs: dict[int, list[ExtensionRun]] = {}
-    queryset = ExtensionRun.objects.filter(asset__in=[asset.pk for asset in assets]).only(
-        "id", "asset_id", "name", "status"
+    rows = (
+        latest_runs()
+        .filter(asset_id__in=list(asset_ids))
+        .order_by("asset_id", "name")
+        .values_list("asset_id", "name", "status")
     )
-    for run in queryset:
-        runs.setdefault(run.asset_id, []).append(run)
-    return {asset_id: extension_status(runs=asset_runs) for asset_id, asset_runs in runs.items()}
+    statuses: dict[int, dict[str, str]] = {}
+    for asset_id, name, status in rows:
+        statuses.setdefault(asset_id, {})[name] = status
+    return statuses
+
+
+def latest_extension_status(*, asset: Asset) -> dict[str, str]:
+    """The status of the latest run of each extension requested on `asset` ({} if none)."""
+    return latest_extension_statuses(asset_ids=[asset.pk]).get(asset.pk, {})
 
 
 def extension_runs_of_asset(*, asset: Asset) -> QuerySet[ExtensionRun]:
-    """All runs of an asset, newest first."""
-    return ExtensionRun.objects.filter(asset=asset).order_by("-created_at", "-id")
+    """All runs of an asset, the latest first."""
+    return ExtensionRun.objects.filter(asset=asset).order_by("-id")
+
+
+# Runs to sweep and units ---------------------------------------------------------------
 
 
 def runs_overdue(*, now: datetime) -> QuerySet[ExtensionRun]:
@@ -64,12 +83,5 @@ def runs_overdue(*, now: datetime) -> QuerySet[ExtensionRun]:
 
 def unit_balance() -> int:
     """The units left (the initial grant while the account has not been used)."""
-    account = UnitAccount.objects.filter(name=DEFAULT_ACCOUNT).first()
+    account = UnitAccount.objects.filter(name=UnitAccount.DEFAULT_NAME).first()
     return account.balance if account else settings.EXTENSIONS_INITIAL_UNITS
-
-
-def unit_ledger(*, limit: int = 100) -> QuerySet[UnitLedgerEntry]:
-    """The latest ledger entries of the account, newest first."""
-    return UnitLedgerEntry.objects.filter(account__name=DEFAULT_ACCOUNT).select_related(
-        "run", "created_by"
-    )[:limit]

@@ -26,11 +26,13 @@ from extensions.admin import (
     ExtensionRunInline,
     RemoveBackgroundForm,
     asset_admin_link,
+    auto_tagging_choices,
     extension_action,
     status_badges,
     tag_name_variants,
 )
 from extensions.models import ExtensionRun
+from extensions.selectors import extension_status, latest_extension_status, latest_runs
 from medialib import delivery, services
 from medialib.models import AITag, ApiKey, Asset, AssetTag, AssetVersion, Folder, Tag
 from webhooks.models import WebhookDelivery
@@ -40,23 +42,6 @@ FOLDERS_OFFERED = 200
 TAGS_OFFERED = 100
 DELIVERIES_SHOWN = 50
 ROOT_FOLDER = "/"
-
-
-def _newer_run_of_same_extension() -> QuerySet[ExtensionRun]:
-    """Runs of the same asset and extension as the outer run, requested after it.
-
-    Its absence marks the outer run as the latest of its extension (the highest
-    id wins, as in extensions.selectors.extension_status); the lookup uses the
-    run_asset_name_idx index.
-    """
-    return ExtensionRun.objects.filter(
-        asset_id=OuterRef("asset_id"), name=OuterRef("name"), pk__gt=OuterRef("pk")
-    )
-
-
-def latest_runs() -> QuerySet[ExtensionRun]:
-    """The latest run of each (asset, extension); filter it further by asset."""
-    return ExtensionRun.objects.filter(~Exists(_newer_run_of_same_extension()))
 
 
 # List filters --------------------------------------------------------------------------
@@ -97,18 +82,15 @@ class TagFilter(admin.SimpleListFilter):
         )
 
 
-class AITagSourceFilter(admin.SimpleListFilter):
+class AssetAITagSourceFilter(admin.SimpleListFilter):
+    """Assets with AI tags from an extension, or with none."""
+
     title = "AI tag source"
     parameter_name = "ai_source"
     NONE = "none"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        sources = [
-            (name, name)
-            for name, extension in registry.EXTENSIONS.items()
-            if extension.kind == registry.AUTO_TAGGING
-        ]
-        return [*sources, (self.NONE, "No AI tags")]
+        return [*auto_tagging_choices(), (self.NONE, "No AI tags")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Asset]) -> QuerySet[Asset]:
         value = self.value()
@@ -239,7 +221,7 @@ class AssetAdmin(admin.ModelAdmin):
         FolderFilter,
         "file_type",
         TagFilter,
-        AITagSourceFilter,
+        AssetAITagSourceFilter,
         ExtensionFilter,
         ExtensionStatusFilter,
     )
@@ -364,8 +346,8 @@ class AssetAdmin(admin.ModelAdmin):
     def extension_statuses(self, asset: Asset) -> str:
         runs = getattr(asset, "latest_runs", None)
         if runs is None:  # the change page: no prefetch
-            runs = latest_runs().filter(asset=asset).only("name", "status")
-        return status_badges({run.name: run.status for run in runs})
+            return status_badges(latest_extension_status(asset=asset))
+        return status_badges(extension_status(runs=runs))
 
     # The change page -------------------------------------------------------------------
 
@@ -443,10 +425,20 @@ class AssetAdmin(admin.ModelAdmin):
         )
 
 
-# API keys -----------------------------------------------------------------------------
-
-
 # AI tags ------------------------------------------------------------------------------
+
+
+class AITagSourceFilter(admin.SimpleListFilter):
+    """AI tags written by an extension."""
+
+    title = "source"
+    parameter_name = "source"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return auto_tagging_choices()
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[AITag]) -> QuerySet[AITag]:
+        return queryset.filter(source=self.value()) if self.value() else queryset
 
 
 @admin.register(AITag)
@@ -482,6 +474,9 @@ class AITagAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return "-"
         url = reverse("admin:extensions_extensionrun_change", args=[tag.run_id])
         return format_html('<a href="{}">#{}</a>', url, tag.run_id)
+
+
+# API keys -----------------------------------------------------------------------------
 
 
 @admin.register(ApiKey)

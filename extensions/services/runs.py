@@ -124,15 +124,15 @@ def _run_create(
         _mark_failed_unsaved(
             run, "not_configured", f"No provider is configured to serve {extension.name}."
         )
-    elif not resolved[1].supports(mime):
-        run.backend = resolved[1].name
+    elif not resolved.provider.supports(mime):
+        run.backend = resolved.provider.name
         _mark_failed_unsaved(
             run,
             "unsupported_file",
             f"{extension.name} cannot process files of type {mime or 'unknown'}.",
         )
     else:
-        run.backend = resolved[1].name
+        run.backend = resolved.provider.name
     run.save()
     if run.status == ExtensionRun.Status.PENDING and extension.units:
         balance = units_change(
@@ -257,7 +257,7 @@ def _run_queue_async(*, run: ExtensionRun) -> None:
 def _run_queue(run: ExtensionRun) -> str:
     extension = registry.EXTENSIONS.get(run.name)
     found = extension.backend_named(run.backend) if extension else None
-    return found[0].queue if found else registry.QUEUE_IO
+    return found.backend.queue if found else registry.QUEUE_IO
 
 
 def runs_sweep() -> int:
@@ -307,7 +307,7 @@ def extension_run_execute(*, run_id: int, deadline: float | None = None) -> Exte
             code="not_configured",
             message=f"The provider {run.backend or '(none)'} of {run.name} is not available.",
         )
-    provider = found[1]
+    provider = found.provider
     version = run.version or run.asset.current_version
     if version is None:
         return _run_finish_failed(

@@ -15,18 +15,17 @@ from extensions.models import ExtensionRun, UnitAccount, UnitLedgerEntry
 logger = logging.getLogger(__name__)
 
 
-DEFAULT_ACCOUNT = "default"
 INSUFFICIENT_UNITS = "insufficient_units"
 
 
 def unit_account_get() -> UnitAccount:
     """The unit account, created with its initial grant on first use."""
-    account = UnitAccount.objects.filter(name=DEFAULT_ACCOUNT).first()
+    account = UnitAccount.objects.filter(name=UnitAccount.DEFAULT_NAME).first()
     if account is not None:
         return account
     with transaction.atomic():
         account, created = UnitAccount.objects.get_or_create(
-            name=DEFAULT_ACCOUNT, defaults={"balance": settings.EXTENSIONS_INITIAL_UNITS}
+            name=UnitAccount.DEFAULT_NAME, defaults={"balance": settings.EXTENSIONS_INITIAL_UNITS}
         )
         if created:
             UnitLedgerEntry.objects.create(

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.html import json_script
+from django.utils.safestring import SafeString
 
+from extensions import registry
 from extensions.selectors import unit_balance as units_left
 
 register = template.Library()
 
-EXTENSION_LABELS = {
-    "google-auto-tagging": "Google tags",
-    "aws-auto-tagging": "AWS tags",
-    "remove-bg": "Remove BG",
-}
-
 
 @register.filter
-def extension_label(name: str) -> str:
-    """A short name for an extension: "google-auto-tagging" -> "Google tags"."""
-    return EXTENSION_LABELS.get(name, name)
+def extension_short_label(name: str) -> str:
+    """An extension's label in a badge: "google-auto-tagging" -> "Google tags"."""
+    extension = registry.extension_get(name)
+    return extension.short_label if extension else name
+
+
+@register.simple_tag
+def extension_short_labels_script() -> SafeString:
+    """Every extension's badge label, as JSON for the page's script (#extension-labels)."""
+    labels = {name: extension.short_label for name, extension in registry.EXTENSIONS.items()}
+    return json_script(labels, "extension-labels")
 
 
 @register.simple_tag

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -17,9 +16,16 @@ from typing import Literal
 from django.db.models import Q, QuerySet
 
 from core.exceptions import BadRequest, NotFound
+from extensions import registry
 from extensions.models import ExtensionRun
+from extensions.selectors import (
+    extension_runs_of_asset,
+    latest_extension_status,
+    latest_extension_statuses,
+)
 from medialib.models import AITag, Asset, AssetTag, AssetVersion, Folder, Tag
 from medialib.search import search_q
+from medialib.selectors import FILE_NOT_FOUND_MESSAGE
 
 PAGE_SIZE = 40
 MAX_PAGE_SIZE = 200
@@ -48,7 +54,7 @@ class LibraryFilters:
 @dataclass
 class AssetCard:
     asset: Asset
-    # The latest run of each extension: {"google-auto-tagging": "success"}.
+    # The status of the latest run of each extension: {"google-auto-tagging": "success"}.
     statuses: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -150,7 +156,7 @@ def library_page(
     # One row more than shown says whether there is a next page, without a COUNT.
     rows = list(assets.select_related("current_version")[: limit + 1])
     shown = rows[:limit]
-    statuses = _latest_statuses(asset_ids=[asset.pk for asset in shown])
+    statuses = latest_extension_statuses(asset_ids=[asset.pk for asset in shown])
     next_cursor = (
         encode_cursor(created_at=shown[-1].created_at, pk=shown[-1].pk)
         if len(rows) > limit
@@ -163,23 +169,7 @@ def library_page(
 
 
 def asset_card(*, asset: Asset) -> AssetCard:
-    return AssetCard(asset=asset, statuses=_latest_statuses(asset_ids=[asset.pk]).get(asset.pk, {}))
-
-
-def _latest_statuses(*, asset_ids: list[int]) -> dict[int, dict[str, str]]:
-    """{asset id: {extension name: status of its latest run}} in one query."""
-    if not asset_ids:
-        return {}
-    runs = (
-        ExtensionRun.objects.filter(asset_id__in=asset_ids)
-        .order_by("asset_id", "name", "-created_at", "-id")
-        .values_list("asset_id", "name", "status")
-    )
-    statuses: dict[int, dict[str, str]] = defaultdict(dict)
-    for asset_id, name, status in runs:
-        # Ordered newest first within (asset, name): the first seen is the latest.
-        statuses[asset_id].setdefault(name, status)
-    return statuses
+    return AssetCard(asset=asset, statuses=latest_extension_status(asset=asset))
 
 
 def folder_tree(*, current: Folder | None) -> list[FolderNode]:
@@ -244,25 +234,28 @@ class AssetPanel(AssetRuns):
     versions: list[VersionRow] = field(default_factory=list)
 
 
-def asset_get(*, file_id: str) -> Asset:
-    """The asset with its current version and folder; NotFound if there is none."""
+def asset_for_display(*, file_id: str) -> Asset:
+    """The asset with its current version and folder, for a card or the panel; NotFound if none.
+
+    Lighter than medialib.selectors.asset_get: a card polled every few seconds needs no tags.
+    """
     asset = (
         Asset.objects.select_related("current_version", "folder").filter(file_id=file_id).first()
     )
     if asset is None:
-        raise NotFound("The requested file does not exist.")
+        raise NotFound(FILE_NOT_FOUND_MESSAGE)
     return asset
 
 
 def asset_runs(*, file_id: str) -> AssetRuns:
     """The latest extension runs of a file (what the panel polls); NotFound if none."""
-    asset = asset_get(file_id=file_id)
+    asset = asset_for_display(file_id=file_id)
     return AssetRuns(asset=asset, runs=_recent_runs(asset))
 
 
 def asset_panel(*, file_id: str) -> AssetPanel:
     """Everything the asset panel shows; NotFound if there is no such file."""
-    asset = asset_get(file_id=file_id)
+    asset = asset_for_display(file_id=file_id)
     versions = list(asset.versions.order_by("-number"))
     by_number = {version.number: version for version in versions}
     rows = [
@@ -294,10 +287,13 @@ def asset_version(*, file_id: str, version_id: str) -> AssetVersion:
 
 
 def _recent_runs(asset: Asset) -> list[ExtensionRun]:
-    return list(asset.extension_runs.order_by("-created_at", "-id")[:RECENT_RUNS_SHOWN])
+    return list(extension_runs_of_asset(asset=asset)[:RECENT_RUNS_SHOWN])
 
 
 def _is_background_removal(version: AssetVersion) -> bool:
-    # A remove-bg result replaces the version that was current when the run
-    # started, which is the one numbered just before it.
-    return version.origin == AssetVersion.Origin.EXTENSION and "remove-bg" in version.origin_detail
+    # A background removal's result replaces the version that was current when the
+    # run started, which is the one numbered just before it.
+    if version.origin != AssetVersion.Origin.EXTENSION:
+        return False
+    extension = registry.extension_get(version.origin_detail)
+    return extension is not None and extension.kind == registry.REMOVE_BG

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from core.exceptions import BadRequest, NotFound
+from extensions import registry
 from medialib import storage
 from medialib.ui import selectors as ui_selectors
 from medialib.ui.links import asset_links, version_preview_url
@@ -102,6 +103,7 @@ def library(request: HttpRequest) -> HttpResponse:
         "tree": ui_selectors.folder_tree(current=filters.folder),
         "crumbs": ui_selectors.breadcrumbs(folder=filters.folder),
         "max_upload_bytes": settings.MEDIALIB_MAX_UPLOAD_BYTES,
+        **_extension_choices(),
     }
     return render(request, "medialib/library.html", context)
 
@@ -143,7 +145,7 @@ def asset_panel(request: HttpRequest, file_id: str) -> HttpResponse:
 def asset_card(request: HttpRequest, file_id: str) -> HttpResponse:
     """One card of the grid; a card with a pending run polls this until none is."""
     try:
-        asset = ui_selectors.asset_get(file_id=file_id)
+        asset = ui_selectors.asset_for_display(file_id=file_id)
     except NotFound as error:
         raise Http404(error.message) from error
     return render(
@@ -235,8 +237,18 @@ def _panel_context(panel: ui_selectors.AssetPanel, request: HttpRequest) -> dict
         ],
         "card": ui_selectors.asset_card(asset=asset),
         "polling": panel.has_pending_runs,
-        "auto_tagging_providers": [
-            ("google-auto-tagging", "Google Cloud Vision"),
-            ("aws-auto-tagging", "AWS Rekognition"),
-        ],
+        **_extension_choices(),
+    }
+
+
+def _extension_choices() -> dict[str, Any]:
+    """The extensions the upload dialog and the panel offer.
+
+    ImageKit's names only: where no account is configured, they are served offline anyway.
+    """
+    return {
+        "auto_tagging_extensions": registry.extensions_of_kind(
+            registry.AUTO_TAGGING, imagekit_only=True
+        ),
+        "background_removal": registry.default_extension(registry.REMOVE_BG),
     }

@@ -4,11 +4,8 @@
 "use strict";
 
 (() => {
-  const EXTENSION_LABELS = {
-    "google-auto-tagging": "Google tags",
-    "aws-auto-tagging": "AWS tags",
-    "remove-bg": "Remove BG",
-  };
+  // The extensions' badge labels, from the registry through the page (base.html).
+  const EXTENSION_LABELS = JSON.parse(document.getElementById("extension-labels").textContent);
   const UPLOADS_AT_ONCE = 2;
 
   const csrfToken = () => document.querySelector('meta[name="csrf-token"]').content;
@@ -146,11 +143,10 @@
       const status = (data && data.extensionStatus && data.extensionStatus[provider]) || "pending";
       toast(`${label(provider)}: ${status}.`, status === "failed" ? "error" : "info");
     },
-    async "remove-bg"(form, fileId) {
-      const data = await api("PATCH", `/v1/files/${fileId}/details`, {
-        extensions: [{ name: "remove-bg", options: removeBgOptions(form) }],
-      });
-      const status = (data && data.extensionStatus && data.extensionStatus["remove-bg"]) || "pending";
+    async "remove-background"(form, fileId) {
+      const extension = backgroundRemoval(form);
+      const data = await api("PATCH", `/v1/files/${fileId}/details`, { extensions: [extension] });
+      const status = (data && data.extensionStatus && data.extensionStatus[extension.name]) || "pending";
       toast(
         status === "failed" ? "Background removal failed; see the runs." : "Removing the background…",
         status === "failed" ? "error" : "info",
@@ -158,14 +154,15 @@
     },
   };
 
-  function removeBgOptions(form) {
+  // The background removal item of the `extensions` array, named by the form.
+  function backgroundRemoval(form) {
     const options = {
       semitransparency: form.elements.namedItem("semitransparency").checked,
       add_shadow: form.elements.namedItem("add_shadow").checked,
     };
     const colour = form.elements.namedItem("bg_color").value.trim();
     if (colour) options.bg_color = colour;
-    return options;
+    return { name: form.elements.namedItem("backgroundRemoval").value, options };
   }
 
   async function runPanelAction(container, button, work) {
@@ -348,9 +345,7 @@
         maxTags: Number(field("maxTags").value),
       });
     }
-    if (field("removeBg").checked) {
-      extensions.push({ name: "remove-bg", options: removeBgOptions(form) });
-    }
+    if (field("removeBg").checked) extensions.push(backgroundRemoval(form));
     const fields = {
       folder: field("folder").value.trim() || "/",
       useUniqueFileName: "true",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -38,6 +39,17 @@ def test_it_filters_by_source_and_finds_tags_by_name(alice_client):
     }
     assert listed(alice_client.get(URL, {"q": "egyptian cat"})) == {
         ("Egyptian cat", "google-auto-tagging")
+    }
+
+
+def test_it_offers_the_auto_tagging_extensions_as_sources(alice_client):
+    html = alice_client.get(URL).content.decode()
+
+    offered = set(re.findall(r'href="\?([a-z_]+)=([a-z-]+)"', html))
+    assert offered == {
+        ("source", "google-auto-tagging"),
+        ("source", "aws-auto-tagging"),
+        ("source", "local-auto-tagging"),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from extensions import registry
 from medialib.models import Asset, AssetVersion
 from tests.factories import AssetFactory, FolderFactory, UserFactory, make_image_bytes
 from tests.ui.conftest import HTMX, add_ai_tag, add_run, tag
@@ -242,3 +244,28 @@ def test_it_lets_the_page_write_through_the_api_only_with_its_csrf_token():
     assert refused.status_code == 403
     assert accepted.status_code == 200
     assert [t.tag.name for t in asset.asset_tags.select_related("tag")] == ["summer"]
+
+
+def test_it_names_and_labels_the_extensions_as_the_registry_does(user_client):
+    asset = AssetFactory()
+    add_run(asset, "local-auto-tagging", "success")
+
+    library = user_client.get("/").content.decode()
+    panel = user_client.get(f"/assets/{asset.file_id}/").content.decode()
+
+    labels = re.search(
+        r'<script id="extension-labels" type="application/json">(.*?)</script>', library
+    )
+    assert json.loads(labels.group(1)) == {
+        name: extension.short_label for name, extension in registry.EXTENSIONS.items()
+    }
+    assert "Offline tags: success" in library
+    offered = [
+        f'<option value="{extension.name}">{extension.label}</option>'
+        for extension in registry.extensions_of_kind(registry.AUTO_TAGGING, imagekit_only=True)
+    ]
+    removal = registry.default_extension(registry.REMOVE_BG).name
+    for html in (library, panel):
+        assert "".join(offered) in html
+        assert '<option value="local-auto-tagging">' not in html
+        assert f'name="backgroundRemoval" value="{removal}"' in html
