@@ -208,3 +208,14 @@ def upload_response(
     if extension_status is not None:
         response["extensionStatus"] = extension_status
     return response
+
+
+def tag_name_variants(text: str) -> list[str]:
+    """The spellings a tag or AI tag name is looked up in: as typed, lower, Capitalised,
+    Title and UPPER case.
+
+    Tags are written as people and providers write them ("red", "Red", "Ping-Pong
+    Ball"); looking these spellings up uses the B-tree indexes on the names, where a
+    case-insensitive comparison would scan every tag.
+    """
+    return list(dict.fromkeys([text, text.lower(), text.capitalize(), text.title(), text.upper()]))

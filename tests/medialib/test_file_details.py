@@ -78,6 +78,8 @@ def test_it_clears_tags_with_null_and_replaces_them_with_a_list(api_client, uplo
         ({"customCoordinates": "1,2"}, "customCoordinates"),
         ({"publish": {"isPublished": "maybe"}}, "isPublished"),
         ({"removeAITags": 5}, "removeAITags"),
+        ({"removeAITags": [""]}, "removeAITags"),
+        ({"removeAITags": None}, "removeAITags"),
     ],
 )
 def test_it_refuses_bad_updates_naming_the_field(api_client, body, named):
@@ -125,10 +127,7 @@ def test_listing_helper_loads_tags_and_versions_in_a_fixed_number_of_queries():
         asset_tags_set(asset=asset, names=[f"t{index}", "common"])
 
     with CaptureQueriesContext(connection) as queries:
-        objects = [
-            file_details(asset=asset)
-            for asset in assets_for_listing(Asset.objects.all())
-        ]
+        objects = [file_details(asset=asset) for asset in assets_for_listing(Asset.objects.all())]
 
     assert len(objects) == 5
     assert all(obj["tags"][1] == "common" for obj in objects)
