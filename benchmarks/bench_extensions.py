@@ -41,12 +41,12 @@ def sync_run_ms(assets: list) -> float:
     from django.db import transaction
 
     from extensions.services import (
+        clean_extensions,
         extension_runs_create,
         extension_runs_start,
-        validate_extensions,
     )
 
-    requests = validate_extensions(
+    requests = clean_extensions(
         [{"name": "google-auto-tagging", "minConfidence": 50, "maxTags": 10}]
     )
     timings = []

@@ -266,7 +266,7 @@ def _request_runs(
 ) -> bool:
     """Create the runs, or refuse them with a message; False when the form has errors to show."""
     try:
-        extension_requests = services.validate_extensions(form.extension_items())
+        extension_requests = services.clean_extensions(form.extension_items())
     except ApplicationError as error:
         form.add_error(None, error.message)
         return False
@@ -471,13 +471,6 @@ class ExtensionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 # AI tags ---------------------------------------------------------------------------------
 
 
-def tag_name_variants(term: str) -> list[str]:
-    """Spellings of a tag name to look up with an index: as typed, lower, Title, Capitalised.
-
-    The name indexes are plain B-trees; a case-insensitive comparison would scan
-    every row, while these cover how tags are written ("Cat", "summer-sale").
-    """
-    return sorted({term, term.lower(), term.title(), term.capitalize()})
 
 
 # Units -----------------------------------------------------------------------------------

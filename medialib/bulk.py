@@ -1,8 +1,9 @@
 """Bulk writes over several files: add/remove tags, remove AI tags, delete.
 
-Each is all-or-nothing: every fileId must exist (otherwise a 404 naming the
-`missingFileIds`, as ImageKit, and nothing is changed) and the whole change is one
-transaction. Repeating a call gives the same state, so the SDK's retries are safe.
+The fileIds and tag names are clean (medialib.services.rules). Each is all-or-nothing:
+every fileId must exist (otherwise a 404 naming the `missingFileIds`, as ImageKit, and
+nothing is changed) and the whole change is one transaction. Repeating a call gives the
+same state, so the SDK's retries are safe.
 """
 
 from __future__ import annotations
@@ -14,33 +15,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from core import events
-from core.exceptions import BadRequest, NotFound
+from core.exceptions import NotFound
 from medialib.events import FileUpdated
 from medialib.models import Asset, AssetTag, Tag
-from medialib.services import ai_tags_remove, assets_delete, parse_tags
-
-MAX_BULK_FILE_IDS = 100
-
-
-def clean_file_ids(raw: object) -> list[str]:
-    """A non-empty list of fileIds, without duplicates, in the order given."""
-    if not isinstance(raw, list) or not raw:
-        raise BadRequest("fileIds must be a non-empty array of fileIds.")
-    if len(raw) > MAX_BULK_FILE_IDS:
-        raise BadRequest(f"fileIds holds at most {MAX_BULK_FILE_IDS} fileIds.")
-    if not all(isinstance(file_id, str) and file_id.isprintable() and file_id for file_id in raw):
-        raise BadRequest("fileIds must hold only non-empty strings of printable characters.")
-    return list(dict.fromkeys(raw))
-
-
-def clean_tag_names(raw: object, *, field: str) -> list[str]:
-    """A non-empty list of tag names, by upload's rules (trimmed, without duplicates)."""
-    if not isinstance(raw, list):
-        raise BadRequest(f"{field} must be a non-empty array of strings.")
-    names = parse_tags(raw, field=field)
-    if not names:
-        raise BadRequest(f"{field} must be a non-empty array of strings.")
-    return names
+from medialib.services import ai_tags_remove, assets_delete
 
 
 def _assets_for_update(file_ids: list[str]) -> list[Asset]:
@@ -59,24 +37,22 @@ def _touch(assets: list[Asset]) -> None:
     Asset.objects.filter(pk__in=[asset.pk for asset in assets]).update(updated_at=timezone.now())
 
 
-def _bulk_update(file_ids: object, change: Callable[[list[Asset]], None]) -> list[str]:
-    ids = clean_file_ids(file_ids)
+def _bulk_update(file_ids: list[str], change: Callable[[list[Asset]], None]) -> list[str]:
     with transaction.atomic():
-        assets = _assets_for_update(ids)
+        assets = _assets_for_update(file_ids)
         change(assets)
         _touch(assets)
         for asset in assets:
             events.announce(FileUpdated(asset=asset))
-    return ids
+    return file_ids
 
 
-def assets_tags_add(*, file_ids: object, tags: object) -> list[str]:
+def assets_tags_add(*, file_ids: list[str], tags: list[str]) -> list[str]:
     """Append `tags` to each file (tags it already has stay where they are)."""
-    names = clean_tag_names(tags, field="tags")
 
     def add(assets: list[Asset]) -> None:
-        Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
-        tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
+        Tag.objects.bulk_create([Tag(name=name) for name in tags], ignore_conflicts=True)
+        tag_ids = dict(Tag.objects.filter(name__in=tags).values_list("name", "pk"))
         last_positions = dict(
             AssetTag.objects.filter(asset__in=assets)
             .values("asset")
@@ -87,7 +63,7 @@ def assets_tags_add(*, file_ids: object, tags: object) -> list[str]:
             [
                 AssetTag(asset=asset, tag_id=tag_ids[name], position=position)
                 for asset in assets
-                for position, name in enumerate(names, start=last_positions.get(asset.pk, -1) + 1)
+                for position, name in enumerate(tags, start=last_positions.get(asset.pk, -1) + 1)
             ],
             ignore_conflicts=True,
         )
@@ -95,29 +71,24 @@ def assets_tags_add(*, file_ids: object, tags: object) -> list[str]:
     return _bulk_update(file_ids, add)
 
 
-def assets_tags_remove(*, file_ids: object, tags: object) -> list[str]:
-    names = clean_tag_names(tags, field="tags")
-
+def assets_tags_remove(*, file_ids: list[str], tags: list[str]) -> list[str]:
     def remove(assets: list[Asset]) -> None:
-        AssetTag.objects.filter(asset__in=assets, tag__name__in=names).delete()
+        AssetTag.objects.filter(asset__in=assets, tag__name__in=tags).delete()
 
     return _bulk_update(file_ids, remove)
 
 
-def assets_ai_tags_remove(*, file_ids: object, ai_tags: object) -> list[str]:
-    names = clean_tag_names(ai_tags, field="AITags")
-
+def assets_ai_tags_remove(*, file_ids: list[str], ai_tags: list[str]) -> list[str]:
     def remove(assets: list[Asset]) -> None:
         for asset in assets:
-            ai_tags_remove(asset=asset, names=names)
+            ai_tags_remove(asset=asset, names=ai_tags)
 
     return _bulk_update(file_ids, remove)
 
 
-def assets_delete_by_ids(*, file_ids: object) -> list[str]:
+def assets_delete_by_ids(*, file_ids: list[str]) -> list[str]:
     """Delete the files and all their versions; stored objects go after the commit."""
-    ids = clean_file_ids(file_ids)
     with transaction.atomic():
-        assets = _assets_for_update(ids)
+        assets = _assets_for_update(file_ids)
         assets_delete(assets=Asset.objects.filter(pk__in=[asset.pk for asset in assets]))
-    return ids
+    return file_ids

@@ -1,9 +1,7 @@
 """Writes on paths: folders (create, delete) and files (copy, move, rename).
 
-Client paths go through the same rules as upload's `folder` and `fileName`
-(medialib.services.normalize_folder / sanitize_file_name): anything that could step
-outside the path it names ("..", ".", backslashes, control characters) is refused
-with a 400, so a request never lands somewhere else than it says.
+The paths and names are clean (medialib.services.rules: clean_folder_path,
+clean_file_path, clean_file_name), so a request never lands somewhere else than it says.
 """
 
 from __future__ import annotations
@@ -28,53 +26,21 @@ from medialib.services import (
     assets_delete,
     folder_ensure,
     join_file_path,
-    normalize_folder,
     removing_written_on_error,
-    sanitize_file_name,
 )
 
 FOLDER_NOT_FOUND = "FOLDER_NOT_FOUND"
 FILE_ALREADY_EXISTS = "FILE_ALREADY_EXISTS"
 
 
-def normalise_folder_path(raw: object, *, field: str) -> str:
-    """ "/a/b/" -> "/a/b", "" or "/" -> "/"; BadRequest naming `field` otherwise."""
-    if not isinstance(raw, str):
-        raise BadRequest(f"{field} must be a string.")
-    try:
-        return normalize_folder(raw)
-    except BadRequest as error:
-        raise BadRequest(f"{field}: {error.message}") from None
-
-
-def normalise_file_path(raw: object, *, field: str) -> str:
-    """ "/a/b.jpg" (a leading "/" added); BadRequest for a folder or a path trick."""
-    if not isinstance(raw, str) or not raw.strip():
-        raise BadRequest(f"{field} is required and must be a string.")
-    if raw.strip().endswith("/"):
-        raise BadRequest(f"{field} must name a file, not a folder.")
-    return normalise_folder_path(raw, field=field)
-
-
-def _single_name(raw: object, *, field: str) -> str:
-    if not isinstance(raw, str) or not raw.strip():
-        raise BadRequest(f"{field} is required and must be a string.")
-    if "/" in raw or raw.strip() in (".", ".."):
-        raise BadRequest(f"{field} must be a name, not a path.")
-    return raw
-
-
 # --- folders -------------------------------------------------------------------
 
 
-def folder_create(*, folder_name: object, parent_folder_path: object) -> Folder:
-    """POST /v1/folder: create the folder (and missing parents); idempotent."""
-    name = _single_name(folder_name, field="folderName")
-    parent_path = normalise_folder_path(parent_folder_path, field="parentFolderPath")
-    path = normalise_folder_path(join_file_path(parent_path, name), field="folderName")
+def folder_create(*, path: str) -> Folder:
+    """POST /v1/folder: the folder at `path` with its missing parents; idempotent."""
     with transaction.atomic():
         folder = folder_ensure(path=path)
-    assert folder is not None  # a name was given, so the path is not the root
+    assert folder is not None  # the path ends with the new folder's name, so is not the root
     return folder
 
 
@@ -85,12 +51,11 @@ def folder_get(*, path: str) -> Folder:
     return folder
 
 
-def folder_delete(*, folder_path: object) -> int:
+def folder_delete(*, path: str) -> int:
     """DELETE /v1/folder: the folder, its subfolders and their files; return files deleted.
 
     Stored objects are deleted after the commit.
     """
-    path = normalise_folder_path(folder_path, field="folderPath")
     if path == "/":
         raise BadRequest("The root folder cannot be deleted.")
     try:
@@ -131,8 +96,7 @@ def _source_asset(file_path: str, *, lock: bool = False) -> Asset:
     return asset
 
 
-def _destination(asset: Asset, destination_path: object) -> _Destination:
-    folder_path = normalise_folder_path(destination_path, field="destinationPath")
+def _destination(asset: Asset, folder_path: str) -> _Destination:
     file_path = join_file_path(folder_path, asset.name)
     if file_path == asset.file_path:
         raise BadRequest("sourceFilePath and destinationPath name the same file.")
@@ -186,7 +150,7 @@ def _path_taken_meanwhile() -> Iterator[None]:
 
 
 def asset_copy(
-    *, source_file_path: object, destination_path: object, include_file_versions: bool = False
+    *, source_file_path: str, destination_path: str, include_file_versions: bool = False
 ) -> Asset:
     """POST /v1/files/copy: the file at the destination folder, as a new file (new fileId).
 
@@ -194,9 +158,8 @@ def asset_copy(
     its history instead and it becomes current, as ImageKit does. Returns the asset
     holding the copy.
     """
-    path = normalise_file_path(source_file_path, field="sourceFilePath")
     with _path_taken_meanwhile(), removing_written_on_error() as written, transaction.atomic():
-        source = _source_asset(path)
+        source = _source_asset(source_file_path)
         destination = _destination(source, destination_path)
         versions = _versions_to_copy(source, include_file_versions)
         existing = Asset.objects.filter(file_path=destination.file_path).first()
@@ -213,15 +176,14 @@ def asset_copy(
         )
 
 
-def asset_move(*, source_file_path: object, destination_path: object) -> Asset:
+def asset_move(*, source_file_path: str, destination_path: str) -> Asset:
     """POST /v1/files/move: the same file (same fileId) in another folder.
 
     When a file of that name is already there, the source's versions are appended to
     its history and the source is deleted, as ImageKit does.
     """
-    path = normalise_file_path(source_file_path, field="sourceFilePath")
     with _path_taken_meanwhile(), removing_written_on_error() as written, transaction.atomic():
-        source = _source_asset(path, lock=True)
+        source = _source_asset(source_file_path, lock=True)
         destination = _destination(source, destination_path)
         existing = Asset.objects.filter(file_path=destination.file_path).first()
         if existing is not None:
@@ -240,25 +202,20 @@ def asset_move(*, source_file_path: object, destination_path: object) -> Asset:
         return source
 
 
-def asset_rename(*, file_path: object, new_file_name: object) -> Asset:
+def asset_rename(*, file_path: str, new_file_name: str) -> Asset:
     """PUT /v1/files/rename: 409 FILE_ALREADY_EXISTS when the new path is taken."""
-    path = normalise_file_path(file_path, field="filePath")
-    try:
-        name = sanitize_file_name(_single_name(new_file_name, field="newFileName"))
-    except BadRequest as error:
-        raise BadRequest(error.message.replace("fileName", "newFileName", 1)) from None
     conflict = Conflict(
         "A file with this name already exists in the folder.", reason=FILE_ALREADY_EXISTS
     )
     try:
         with transaction.atomic():
-            asset = _source_asset(path, lock=True)
-            new_path = join_file_path(path.rsplit("/", 1)[0] or "/", name)
+            asset = _source_asset(file_path, lock=True)
+            new_path = join_file_path(file_path.rsplit("/", 1)[0] or "/", new_file_name)
             if new_path == asset.file_path:
                 return asset
             if Asset.objects.filter(file_path=new_path).exists():
                 raise conflict
-            asset.name = name
+            asset.name = new_file_name
             asset.file_path = new_path
             asset.save(update_fields=["name", "file_path", "updated_at"])
             events.announce(FileUpdated(asset=asset))

@@ -41,6 +41,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from core.exceptions import BadRequest
 from medialib.models import AITag, AssetTag
+from medialib.services.rules import MAX_FOLDER_DEPTH, clean_folder_path
 
 MAX_QUERY_LENGTH = 4096
 MAX_DEPTH = 32
@@ -586,15 +587,21 @@ def _compile_id(condition: Condition, columns: _Columns, kind: Kind) -> Compiled
     return _match(condition, columns.public_id, _text_values(condition))
 
 
-def _normalise_folder(condition: Condition, value: Scalar) -> str:
-    parts = [part for part in value.text.split("/") if part]
-    if any(part in (".", "..") for part in parts):
-        raise _invalid(condition, value, "a folder path without '.' or '..'")
-    return "/" + "/".join(parts)
+def _folder_path(condition: Condition, value: Scalar) -> str:
+    """The value as a folder path, by the rule of the API's folder paths."""
+    try:
+        return clean_folder_path(value.text)
+    except BadRequest:
+        raise _invalid(
+            condition,
+            value,
+            "a folder path without '.' or '..' segments, backslashes or control characters, "
+            f"at most {MAX_FOLDER_DEPTH} folders deep",
+        ) from None
 
 
 def _compile_path(condition: Condition, columns: _Columns, kind: Kind) -> Compiled:
-    paths = [_normalise_folder(condition, value) for value in _values(condition)]
+    paths = [_folder_path(condition, value) for value in _values(condition)]
     if condition.operator == ":":
         # The folder and everything below it.
         prefix = paths[0]
@@ -730,4 +737,3 @@ _FIELDS: dict[str, _Field] = {
 _CUSTOM_METADATA_FIELD = _Field(
     ("=", ":", "<", "<=", ">", ">=", "IN", "NOT =", "NOT IN"), _compile_custom_metadata
 )
-

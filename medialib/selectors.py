@@ -34,3 +34,14 @@ def asset_get(*, file_id: str) -> Asset:
 
 def asset_for_path(*, file_path: str) -> Asset | None:
     return Asset.objects.select_related("current_version").filter(file_path=file_path).first()
+
+
+def tag_name_variants(text: str) -> list[str]:
+    """The spellings a tag or AI tag name is looked up in: as typed, lower, Capitalised,
+    Title and UPPER case.
+
+    Tags are written as people and providers write them ("red", "Red", "Ping-Pong
+    Ball"); looking these spellings up uses the B-tree indexes on the names, where a
+    case-insensitive comparison would scan every tag.
+    """
+    return list(dict.fromkeys([text, text.lower(), text.capitalize(), text.title(), text.upper()]))

@@ -49,7 +49,7 @@ class InvalidWebhookUrl(BadRequest):
     pass
 
 
-def validate_webhook_url(url: str) -> str:
+def clean_webhook_url(url: str) -> str:
     """Return the URL if webhooks may be sent to it; raise InvalidWebhookUrl (400) if not.
 
     Refused: schemes other than http(s), hosts that do not resolve, and hosts

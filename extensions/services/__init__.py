@@ -18,12 +18,13 @@ from extensions.services.runs import (
     runs_sweep,
 )
 from extensions.services.units import unit_account_topup
-from extensions.services.validation import ExtensionRequest, validate_extensions
+from extensions.services.validation import ExtensionRequest, clean_extensions
 
 __all__ = [
     "ExtensionRequest",
     "ExtensionRuns",
     "ai_tags_select",
+    "clean_extensions",
     "extension_run_execute",
     "extension_run_retry",
     "extension_runs_create",
@@ -33,5 +34,4 @@ __all__ = [
     "run_result_apply",
     "runs_sweep",
     "unit_account_topup",
-    "validate_extensions",
 ]

@@ -53,7 +53,7 @@ from extensions.services.units import (
     units_change,
     units_refund,
 )
-from extensions.services.validation import ExtensionRequest, validate_extensions
+from extensions.services.validation import ExtensionRequest, clean_extensions
 from medialib import storage
 from medialib.models import Asset, AssetVersion
 
@@ -187,11 +187,11 @@ def extensions_request(
 ) -> list[ExtensionRun]:
     """Create runs for several assets in one transaction and queue them all (admin, UI).
 
-    `requests` is a list of ExtensionRequest, or raw input for `validate_extensions()`.
+    `requests` is a list of ExtensionRequest, or raw input for `clean_extensions()`.
     Runs requested this way are asynchronous, so their webhook fires when they finish.
     """
     if not (requests and all(isinstance(r, ExtensionRequest) for r in requests)):
-        requests = validate_extensions(requests)
+        requests = clean_extensions(requests)
     if not requests:
         raise BadRequest("Choose at least one extension to run.")
     with transaction.atomic():

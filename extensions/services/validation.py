@@ -21,11 +21,8 @@ class ExtensionRequest:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-# Validation ---------------------------------------------------------------------
-
-
-def validate_extensions(raw: Any) -> list[ExtensionRequest]:
-    """Validate the `extensions` field (parsed JSON of any type, or a JSON string).
+def clean_extensions(raw: Any) -> list[ExtensionRequest]:
+    """The `extensions` field (parsed JSON of any type, or a JSON string) as requests.
 
     Returns [] for None or empty; raises core.exceptions.BadRequest naming the item
     index, the extension name and the field.
@@ -42,7 +39,7 @@ def validate_extensions(raw: Any) -> list[ExtensionRequest]:
     requests: list[ExtensionRequest] = []
     seen: set[str] = set()
     for index, item in enumerate(raw):
-        request = _validate_item(index, item)
+        request = _clean_item(index, item)
         if request.name in seen:
             raise BadRequest(
                 f"extensions[{index}] ({request.name}): duplicate extension; "
@@ -53,7 +50,7 @@ def validate_extensions(raw: Any) -> list[ExtensionRequest]:
     return requests
 
 
-def _validate_item(index: int, item: Any) -> ExtensionRequest:
+def _clean_item(index: int, item: Any) -> ExtensionRequest:
     where = f"extensions[{index}]"
     if not isinstance(item, dict):
         raise BadRequest(f"{where}: each extension must be an object with a name.")

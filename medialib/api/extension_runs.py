@@ -1,7 +1,8 @@
 """The extension runs an upload or a details update asks for, built from the request.
 
 The library takes them as a ChangeHook, so it carries the runs without naming
-an extension; everything here is validated before anything is written.
+an extension. The `extensions` and `webhookUrl` they are built from are clean
+(medialib.api.serializers), so nothing is written for a request that breaks a rule.
 """
 
 from __future__ import annotations
@@ -12,30 +13,24 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
 from extensions.selectors import extension_status, latest_extension_status
-from extensions.services import ExtensionRuns, validate_extensions
+from extensions.services import ExtensionRequest, ExtensionRuns
 from medialib import wire
 from medialib.models import Asset
-from webhooks.services import validate_webhook_url
 
 
 def extension_runs_requested(
     *,
-    extensions: Any,
-    webhook_url: str | None,
+    requests: list[ExtensionRequest],
+    webhook_url: str,
     overwrite_ai_tags: bool = True,
     requested_by: AbstractBaseUser | None = None,
 ) -> ExtensionRuns | None:
-    """The runs asked for, or None when the request sends no extension.
-
-    The webhook URL is checked even without extensions, as ImageKit does.
-    """
-    requests = validate_extensions(extensions)
-    webhook = validate_webhook_url(webhook_url) if webhook_url else ""
+    """The runs asked for, or None when the request sends no extension."""
     if not requests:
         return None
     return ExtensionRuns(
         requests=requests,
-        webhook_url=webhook,
+        webhook_url=webhook_url,
         overwrite_ai_tags=overwrite_ai_tags,
         requested_by=requested_by,
     )

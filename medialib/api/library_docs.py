@@ -1,5 +1,6 @@
-"""OpenAPI shapes of the list, bulk, version and path endpoints (documentation only:
-the services validate the raw input, so errors keep ImageKit's messages)."""
+"""OpenAPI shapes of the list, bulk, version and path endpoints' answers and of the list's
+query parameters (documentation only: the views answer with dicts, and
+medialib.api.serializers validates the input)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_seri
 from rest_framework import serializers
 
 from medialib.api.schema import ErrorSerializer
-
-FILE_IDS = serializers.ListField(child=serializers.CharField(), max_length=100)
-NAMES = serializers.ListField(child=serializers.CharField())
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:

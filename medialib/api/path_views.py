@@ -3,72 +3,70 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from medialib import folders
-from medialib.api.inputs import json_object, optional_bool
-from medialib.api.library_docs import EMPTY, body, errors
+from medialib.api.library_docs import EMPTY, errors
+from medialib.api.parsers import JsonObjectParser
 from medialib.api.schema import ErrorSerializer
+from medialib.api.serializers import (
+    CopyFileInputSerializer,
+    CreateFolderInputSerializer,
+    DeleteFolderInputSerializer,
+    MoveFileInputSerializer,
+    RenameFileInputSerializer,
+)
 
-PATH = serializers.CharField()
 NO_CONTENT = OpenApiResponse(description="Done")
 
 
 class FileCopyView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JsonObjectParser]
 
     @extend_schema(
         operation_id="files_copy",
-        request=body(
-            "CopyFile",
-            sourceFilePath=PATH,
-            destinationPath=PATH,
-            includeFileVersions=serializers.BooleanField(default=False),
-        ),
+        request=CopyFileInputSerializer,
         responses={204: NO_CONTENT, **errors(404)},
     )
     def post(self, request: Request) -> Response:
-        data = json_object(request)
+        serializer = CopyFileInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         folders.asset_copy(
-            source_file_path=data.get("sourceFilePath"),
-            destination_path=data.get("destinationPath"),
-            include_file_versions=optional_bool(data, "includeFileVersions"),
+            source_file_path=data["sourceFilePath"],
+            destination_path=data["destinationPath"],
+            include_file_versions=data["includeFileVersions"],
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class FileMoveView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JsonObjectParser]
 
     @extend_schema(
         operation_id="files_move",
-        request=body("MoveFile", sourceFilePath=PATH, destinationPath=PATH),
+        request=MoveFileInputSerializer,
         responses={204: NO_CONTENT, **errors(404)},
     )
     def post(self, request: Request) -> Response:
-        data = json_object(request)
+        serializer = MoveFileInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         folders.asset_move(
-            source_file_path=data.get("sourceFilePath"),
-            destination_path=data.get("destinationPath"),
+            source_file_path=data["sourceFilePath"], destination_path=data["destinationPath"]
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class FileRenameView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JsonObjectParser]
 
     @extend_schema(
         operation_id="files_rename",
-        request=body(
-            "RenameFile",
-            filePath=PATH,
-            newFileName=serializers.CharField(),
-            purgeCache=serializers.BooleanField(default=False),
-        ),
+        request=RenameFileInputSerializer,
         responses={
             200: EMPTY,
             **errors(404),
@@ -76,31 +74,30 @@ class FileRenameView(APIView):
         },
     )
     def put(self, request: Request) -> Response:
-        data = json_object(request)
-        # purgeCache is accepted and has nothing to do: there is no CDN cache to purge.
-        optional_bool(data, "purgeCache")
-        folders.asset_rename(file_path=data.get("filePath"), new_file_name=data.get("newFileName"))
+        serializer = RenameFileInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        folders.asset_rename(file_path=data["filePath"], new_file_name=data["newFileName"])
         return Response({})
 
 
 class FolderView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JsonObjectParser]
 
     @extend_schema(
         operation_id="folder_create",
-        request=body("CreateFolder", folderName=serializers.CharField(), parentFolderPath=PATH),
+        request=CreateFolderInputSerializer,
         responses={201: EMPTY, **errors()},
     )
     def post(self, request: Request) -> Response:
-        data = json_object(request)
-        folders.folder_create(
-            folder_name=data.get("folderName"), parent_folder_path=data.get("parentFolderPath")
-        )
+        serializer = CreateFolderInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        folders.folder_create(path=serializer.validated_data["path"])
         return Response({}, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         operation_id="folder_delete",
-        request=body("DeleteFolder", folderPath=PATH),
+        request=DeleteFolderInputSerializer,
         responses={
             204: NO_CONTENT,
             **errors(),
@@ -108,6 +105,7 @@ class FolderView(APIView):
         },
     )
     def delete(self, request: Request) -> Response:
-        data = json_object(request)
-        folders.folder_delete(folder_path=data.get("folderPath"))
+        serializer = DeleteFolderInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        folders.folder_delete(path=serializer.validated_data["folderPath"])
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,4 +1,4 @@
-"""The files API: upload, details, update, delete. Thin: parse, call a service, serialize."""
+"""The files API: upload, details, update, delete. Thin: validate, call a service, serialize."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +22,7 @@ from medialib.api.extension_runs import (
     extension_status_of,
     file_details_with_status,
 )
+from medialib.api.parsers import JsonObjectParser
 from medialib.api.schema import (
     ErrorSerializer,
     FileMetadataSerializer,
@@ -67,8 +68,8 @@ class FileUploadView(APIView):
         data = serializer.validated_data
         user = acting_user(request)
         runs = extension_runs_requested(
-            extensions=data.get("extensions"),
-            webhook_url=data.get("webhookUrl"),
+            requests=data.get("extensions", []),
+            webhook_url=data.get("webhookUrl", ""),
             overwrite_ai_tags=data["overwriteAITags"],
             requested_by=user,
         )
@@ -94,7 +95,7 @@ class FileUploadView(APIView):
 
 
 class FileDetailsView(APIView):
-    parser_classes = [JSONParser]
+    parser_classes = [JsonObjectParser]
 
     @extend_schema(operation_id="files_details", responses={200: FileObjectSerializer, **ERRORS})
     def get(self, request: Request, file_id: str) -> Response:
@@ -113,8 +114,8 @@ class FileDetailsView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         runs = extension_runs_requested(
-            extensions=data.get("extensions"),
-            webhook_url=data.get("webhookUrl"),
+            requests=data.get("extensions", []),
+            webhook_url=data.get("webhookUrl", ""),
             requested_by=acting_user(request),
         )
         asset = services.asset_update_details(asset=asset, **serializer.update_kwargs(), hook=runs)

@@ -1,7 +1,7 @@
 """Writes of the media library, one module per topic; the names callers use are here.
 
 - `api_keys`: API keys and client-side upload signatures
-- `rules`: the input rules (names, folders, tags, coordinates, metadata)
+- `rules`: the input rules, one `clean_` function each (names, paths, tags, details, fileIds)
 - `versions`: storing content, adding, copying, restoring, deleting, pruning versions
 - `assets`: details updates, tags, deletion, folders made on the way
 - `uploads`: uploads (a new file or a new version at the same path)
@@ -30,14 +30,18 @@ from medialib.services.assets import (
 )
 from medialib.services.rules import (
     UNSET,
-    ai_tag_names_to_remove,
+    clean_ai_tag_names,
+    clean_custom_coordinates,
+    clean_custom_metadata,
+    clean_description,
+    clean_file_ids,
+    clean_file_name,
+    clean_file_path,
+    clean_folder_path,
+    clean_single_name,
+    clean_tag_names,
+    clean_tags,
     join_file_path,
-    normalize_folder,
-    parse_tags,
-    sanitize_file_name,
-    validate_custom_coordinates,
-    validate_custom_metadata,
-    validate_description,
 )
 from medialib.services.uploads import UploadResult, upload_file
 from medialib.services.versions import (
@@ -55,7 +59,6 @@ __all__ = [
     "UNSET",
     "IssuedApiKey",
     "UploadResult",
-    "ai_tag_names_to_remove",
     "ai_tags_copy",
     "ai_tags_remove",
     "ai_tags_write",
@@ -73,20 +76,25 @@ __all__ = [
     "asset_versions_append",
     "asset_versions_prune",
     "assets_delete",
+    "clean_ai_tag_names",
+    "clean_custom_coordinates",
+    "clean_custom_metadata",
+    "clean_description",
+    "clean_file_ids",
+    "clean_file_name",
+    "clean_file_path",
+    "clean_folder_path",
+    "clean_single_name",
+    "clean_tag_names",
+    "clean_tags",
     "file_type_of",
     "folder_ensure",
     "hash_api_key_secret",
     "join_file_path",
-    "normalize_folder",
-    "parse_tags",
     "removing_written_on_error",
-    "sanitize_file_name",
     "upload_file",
     "upload_signature",
     "upload_signature_verify",
     "upload_tokens_purge",
-    "validate_custom_coordinates",
-    "validate_custom_metadata",
-    "validate_description",
     "version_thumbnail_ensure",
 ]

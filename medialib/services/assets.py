@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -23,15 +23,7 @@ from medialib.models import (
     Tag,
 )
 from medialib.services.ai_tags import ai_tags_remove
-from medialib.services.rules import (
-    UNSET,
-    Unset,
-    ai_tag_names_to_remove,
-    parse_tags,
-    validate_custom_coordinates,
-    validate_custom_metadata,
-    validate_description,
-)
+from medialib.services.rules import UNSET, Unset
 
 
 def assets_delete(*, assets: QuerySet[Asset]) -> int:
@@ -92,26 +84,18 @@ def asset_update_details(
     *,
     asset: Asset,
     tags: list[str] | Unset | None = UNSET,
-    custom_coordinates: str | Unset | None = UNSET,
-    custom_metadata: dict[str, Any] | Unset | None = UNSET,
-    description: str | Unset | None = UNSET,
+    custom_coordinates: str | Unset = UNSET,
+    custom_metadata: dict[str, Any] | Unset = UNSET,
+    description: str | Unset = UNSET,
     is_published: bool | Unset = UNSET,
-    remove_ai_tags: list[str] | str | None = None,
+    remove_ai_tags: list[str] | Literal["all"] | None = None,
     hook: ChangeHook | None = None,
 ) -> Asset:
-    """Update what the request names (UNSET: unchanged; None: cleared); return the asset.
+    """Update what the request names (UNSET: unchanged; tags None: cleared); return the asset.
 
-    `remove_ai_tags` ("all" or names) is applied before the `hook` (the
-    extensions asked for) writes its rows.
+    The values are clean (medialib.services.rules). `remove_ai_tags` ("all" or
+    names) is applied before the `hook` (the extensions asked for) writes its rows.
     """
-    tag_names = UNSET if tags is UNSET else parse_tags(tags)
-    coordinates = (
-        UNSET if custom_coordinates is UNSET else validate_custom_coordinates(custom_coordinates)
-    )
-    metadata = UNSET if custom_metadata is UNSET else validate_custom_metadata(custom_metadata)
-    description_text = UNSET if description is UNSET else validate_description(description)
-    ai_tags_to_remove = ai_tag_names_to_remove(remove_ai_tags)
-
     with transaction.atomic():
         # Locks the asset row only (PostgreSQL refuses FOR UPDATE across the outer join).
         locked = (
@@ -119,19 +103,19 @@ def asset_update_details(
             .select_related("current_version")
             .get(pk=asset.pk)
         )
-        if coordinates is not UNSET:
-            locked.custom_coordinates = coordinates
-        if metadata is not UNSET:
-            locked.custom_metadata = metadata
-        if description_text is not UNSET:
-            locked.description = description_text
+        if custom_coordinates is not UNSET:
+            locked.custom_coordinates = custom_coordinates
+        if custom_metadata is not UNSET:
+            locked.custom_metadata = custom_metadata
+        if description is not UNSET:
+            locked.description = description
         if is_published is not UNSET:
             locked.is_published = is_published
         locked.save()
-        if tag_names is not UNSET:
-            asset_tags_set(asset=locked, names=tag_names or [])
-        if ai_tags_to_remove:
-            ai_tags_remove(asset=locked, names=ai_tags_to_remove)
+        if tags is not UNSET:
+            asset_tags_set(asset=locked, names=tags or [])
+        if remove_ai_tags:
+            ai_tags_remove(asset=locked, names=remove_ai_tags)
         events.announce(FileUpdated(asset=locked))
         if hook is not None:
             hook.in_transaction(asset=locked, version=locked.current_version)

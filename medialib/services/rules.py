@@ -1,4 +1,11 @@
-"""The input rules of the media library: names, folders, tags, coordinates, metadata."""
+"""The input rules of the media library: names, paths, tags, coordinates, metadata, fileIds.
+
+One `clean_` function per rule, in Django's sense: it takes the value as a client sent
+it, raises core.exceptions.BadRequest with a message naming the field when the value
+breaks the rule, and returns the clean value. The API's input serializers call them
+for their fields, so a field is answered in the same words by every endpoint that
+takes it; the services take the clean values.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +15,18 @@ import re
 import secrets
 import string
 import unicodedata
-from typing import Any
+from typing import Any, Literal
 
 from core.exceptions import BadRequest
-from medialib.models import (
-    Folder,
-)
-
-# Files ---------------------------------------------------------------------------
+from medialib.models import Folder
+from medialib.services.ai_tags import ALL_AI_TAGS
 
 MAX_FOLDER_DEPTH = 50
 MAX_TAGS_LENGTH = 500
 MAX_NAME_LENGTH = 255
 MAX_DESCRIPTION_LENGTH = 2048
 MAX_CUSTOM_METADATA_BYTES = 64 * 1024
+MAX_BULK_FILE_IDS = 100
 UNIQUE_SUFFIX_LENGTH = 9
 _UNIQUE_ALPHABET = string.ascii_letters + string.digits
 _DOTS = re.compile(r"\.{2,}")
@@ -42,40 +47,90 @@ def _is_name_character(character: str) -> bool:
     return character in " .-" or unicodedata.category(character)[0] in "LMN"
 
 
-def sanitize_file_name(name: str) -> str:
-    """ImageKit's file name rule; "..", slashes and control characters cannot survive it."""
-    cleaned = "".join(c if _is_name_character(c) else "_" for c in name)
+def _has_control_characters(text: str) -> bool:
+    return any(unicodedata.category(c) == "Cc" for c in text)
+
+
+# Names and paths -------------------------------------------------------------------
+
+
+def clean_file_name(value: str, *, field: str = "fileName") -> str:
+    """ImageKit's file name rule: characters other than letters, digits, space, "." and "-"
+    become "_", so "..", slashes and control characters cannot survive it."""
+    cleaned = "".join(c if _is_name_character(c) else "_" for c in value)
     cleaned = _DOTS.sub(".", cleaned).strip()
     if cleaned in ("", "."):
-        raise BadRequest("fileName is empty, or has no usable character.")
+        raise BadRequest(f"{field} is empty, or has no usable character.")
     if len(cleaned) > MAX_NAME_LENGTH:
-        raise BadRequest(f"fileName is longer than {MAX_NAME_LENGTH} characters.")
+        raise BadRequest(f"{field} is longer than {MAX_NAME_LENGTH} characters.")
     return cleaned
 
 
-def normalize_folder(folder: str | None) -> str:
-    """The folder as "/" or "/a/b" (no trailing slash); 400 for "..", "\\", control characters."""
-    if not folder:
-        return "/"
-    if "\\" in folder:
-        raise BadRequest("folder must not contain backslashes.")
-    if any(unicodedata.category(c) == "Cc" for c in folder):
-        raise BadRequest("folder must not contain control characters.")
-    segments = [segment.strip() for segment in folder.split("/") if segment.strip()]
+def clean_single_name(value: object, *, field: str) -> str:
+    """The name of one folder or file, never a path: no "/", not "." or ".."."""
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest(f"{field} is required and must be a string.")
+    if "/" in value or value.strip() in (".", ".."):
+        raise BadRequest(f"{field} must be a name, not a path.")
+    return value
+
+
+def clean_folder_path(value: object, *, field: str = "folder") -> str:
+    """A folder path as "/" or "/a/b": "/a/b/", "a//b" and " a / b " give "/a/b", "" gives "/".
+
+    Anything that could step outside the folder it names ("." or ".." segments,
+    backslashes, control characters) is refused, as are paths nested deeper than
+    ImageKit allows; other characters of a segment become "_" as in file names.
+    """
+
+    def refused(problem: str) -> BadRequest:
+        # Upload's field is itself named `folder`; the other fields say which they are.
+        return BadRequest(problem if field == "folder" else f"{field}: {problem}")
+
+    if not isinstance(value, str):
+        raise BadRequest(f"{field} must be a string.")
+    if "\\" in value:
+        raise refused("folder must not contain backslashes.")
+    if _has_control_characters(value):
+        raise refused("folder must not contain control characters.")
+    segments = [segment.strip() for segment in value.split("/") if segment.strip()]
     if any(segment in (".", "..") for segment in segments):
-        raise BadRequest('folder must not contain "." or ".." segments.')
+        raise refused('folder must not contain "." or ".." segments.')
     if len(segments) > MAX_FOLDER_DEPTH:
-        raise BadRequest(f"folder is nested deeper than {MAX_FOLDER_DEPTH} levels.")
+        raise refused(f"folder is nested deeper than {MAX_FOLDER_DEPTH} levels.")
     segments = ["".join(c if _is_name_character(c) else "_" for c in s) for s in segments]
     if any(len(segment) > MAX_NAME_LENGTH for segment in segments):
-        raise BadRequest(f"A folder name is longer than {MAX_NAME_LENGTH} characters.")
+        raise refused(f"A folder name is longer than {MAX_NAME_LENGTH} characters.")
     path = "/" + "/".join(segments)
     if len(path) > Folder._meta.get_field("path").max_length:
-        raise BadRequest("folder is too long.")
+        raise refused("folder is too long.")
     return path
 
 
-def parse_tags(value: str | list[str] | None, *, field: str = "tags") -> list[str] | None:
+def clean_file_path(value: object, *, field: str) -> str:
+    """A file's path as "/a/b.jpg" (a leading "/" added), by the folder path rule."""
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest(f"{field} is required and must be a string.")
+    if value.strip().endswith("/"):
+        raise BadRequest(f"{field} must name a file, not a folder.")
+    return clean_folder_path(value, field=field)
+
+
+def unique_file_name(name: str) -> str:
+    """`name` with ImageKit's random suffix before the extension: photo_Ab3dE5fGh.jpg."""
+    stem, extension = os.path.splitext(name)
+    suffix = "".join(secrets.choice(_UNIQUE_ALPHABET) for _ in range(UNIQUE_SUFFIX_LENGTH))
+    return f"{stem}_{suffix}{extension}"
+
+
+def join_file_path(folder_path: str, name: str) -> str:
+    return f"{folder_path.rstrip('/')}/{name}"
+
+
+# Tags ------------------------------------------------------------------------------
+
+
+def clean_tags(value: str | list[str] | None, *, field: str = "tags") -> list[str] | None:
     """Tags from "a,b" or a list: trimmed, empties dropped, duplicates removed; None stays None."""
     if value is None:
         return None
@@ -90,7 +145,7 @@ def parse_tags(value: str | list[str] | None, *, field: str = "tags") -> list[st
     tags: list[str] = []
     for item in raw_items:
         tag = item.strip()
-        if any(unicodedata.category(c) == "Cc" for c in tag):
+        if _has_control_characters(tag):
             raise BadRequest(f"{field} must not contain control characters.")
         if len(tag) > MAX_NAME_LENGTH:
             raise BadRequest(f"{field}: a tag is longer than {MAX_NAME_LENGTH} characters.")
@@ -99,7 +154,29 @@ def parse_tags(value: str | list[str] | None, *, field: str = "tags") -> list[st
     return tags
 
 
-def validate_custom_coordinates(value: str | None) -> str:
+def clean_tag_names(value: object, *, field: str) -> list[str]:
+    """A non-empty array of tag names (bulk tag changes), by the tags rule."""
+    if not isinstance(value, list):
+        raise BadRequest(f"{field} must be a non-empty array of strings.")
+    names = clean_tags(value, field=field)
+    if not names:
+        raise BadRequest(f"{field} must be a non-empty array of strings.")
+    return names
+
+
+def clean_ai_tag_names(value: object) -> list[str] | Literal["all"]:
+    """`removeAITags`: "all", or a list of AI tag names ([] for none)."""
+    if value == ALL_AI_TAGS:
+        return ALL_AI_TAGS
+    if isinstance(value, list) and all(isinstance(item, str) and item for item in value):
+        return value
+    raise BadRequest('removeAITags must be "all" or a list of AI tag names.')
+
+
+# Details ---------------------------------------------------------------------------
+
+
+def clean_custom_coordinates(value: str | None) -> str:
     """The coordinates as "x,y,width,height" (non-negative integers), or "" for none."""
     if value is None or value.strip() == "":
         return ""
@@ -112,7 +189,8 @@ def validate_custom_coordinates(value: str | None) -> str:
     return ",".join(str(int(part)) for part in parts)
 
 
-def validate_custom_metadata(value: Any) -> dict[str, Any]:
+def clean_custom_metadata(value: Any) -> dict[str, Any]:
+    """A JSON object of at most 64 KB without NUL characters, or {} for none."""
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -125,7 +203,8 @@ def validate_custom_metadata(value: Any) -> dict[str, Any]:
     return value
 
 
-def validate_description(value: str | None) -> str:
+def clean_description(value: str | None) -> str:
+    """At most 2048 characters without NUL, or "" for none."""
     if value is None:
         return ""
     if "\x00" in value:
@@ -135,23 +214,15 @@ def validate_description(value: str | None) -> str:
     return value
 
 
-def unique_file_name(name: str) -> str:
-    """`name` with ImageKit's random suffix before the extension: photo_Ab3dE5fGh.jpg."""
-    stem, extension = os.path.splitext(name)
-    suffix = "".join(secrets.choice(_UNIQUE_ALPHABET) for _ in range(UNIQUE_SUFFIX_LENGTH))
-    return f"{stem}_{suffix}{extension}"
+# Bulk operations -------------------------------------------------------------------
 
 
-def join_file_path(folder_path: str, name: str) -> str:
-    return f"{folder_path.rstrip('/')}/{name}"
-
-
-def ai_tag_names_to_remove(value: list[str] | str | None) -> list[str] | str:
-    """`removeAITags`: "all", or a list of AI tag names ([] for none)."""
-    if value is None or value == []:
-        return []
-    if value == "all":
-        return "all"
-    if isinstance(value, list) and all(isinstance(item, str) and item for item in value):
-        return value
-    raise BadRequest('removeAITags must be "all" or a list of AI tag names.')
+def clean_file_ids(value: object) -> list[str]:
+    """A non-empty list of at most 100 fileIds, without duplicates, in the order given."""
+    if not isinstance(value, list) or not value:
+        raise BadRequest("fileIds must be a non-empty array of fileIds.")
+    if len(value) > MAX_BULK_FILE_IDS:
+        raise BadRequest(f"fileIds holds at most {MAX_BULK_FILE_IDS} fileIds.")
+    if not all(isinstance(file_id, str) and file_id.isprintable() and file_id for file_id in value):
+        raise BadRequest("fileIds must hold only non-empty strings of printable characters.")
+    return list(dict.fromkeys(value))

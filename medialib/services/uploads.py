@@ -24,16 +24,7 @@ from medialib.models import (
 )
 from medialib.services.ai_tags import ALL_AI_TAGS, ai_tags_remove
 from medialib.services.assets import asset_tags_set, folder_ensure
-from medialib.services.rules import (
-    join_file_path,
-    normalize_folder,
-    parse_tags,
-    sanitize_file_name,
-    unique_file_name,
-    validate_custom_coordinates,
-    validate_custom_metadata,
-    validate_description,
-)
+from medialib.services.rules import join_file_path, unique_file_name
 from medialib.services.versions import (
     asset_versions_prune,
     content_prepare,
@@ -54,8 +45,8 @@ def upload_file(
     file: File | IO[bytes] | bytes | str,
     file_name: str,
     use_unique_file_name: bool = True,
-    folder: str | None = "/",
-    tags: str | list[str] | None = None,
+    folder: str = "/",
+    tags: list[str] | None = None,
     is_private: bool | None = None,
     is_published: bool | None = None,
     custom_coordinates: str | None = None,
@@ -70,7 +61,8 @@ def upload_file(
 ) -> UploadResult:
     """Upload a file (a file object or bytes, an http(s) URL, or base64 text).
 
-    Everything is validated, fetched and inspected before anything is written;
+    The name, folder path and details are clean (medialib.services.rules); None
+    means not given. The content is fetched and inspected before anything is written;
     then the bytes are stored, and the asset, its version, tags and the
     `hook`'s rows are written in one transaction (the stored bytes are removed
     if it fails). After the commit the hook's work is started. An existing path
@@ -79,18 +71,8 @@ def upload_file(
     keeps the file's privacy and publication unless is_private / is_published
     are given (None): a new version must not make a private file public.
     """
-    name = sanitize_file_name(file_name)
-    folder_path = normalize_folder(folder)
-    tag_names = parse_tags(tags)
-    coordinates = (
-        None if custom_coordinates is None else validate_custom_coordinates(custom_coordinates)
-    )
-    metadata = None if custom_metadata is None else validate_custom_metadata(custom_metadata)
-    description_text = None if description is None else validate_description(description)
-
-    if use_unique_file_name:
-        name = unique_file_name(name)
-    file_path = join_file_path(folder_path, name)
+    name = unique_file_name(file_name) if use_unique_file_name else file_name
+    file_path = join_file_path(folder, name)
     if len(file_path) > Asset._meta.get_field("file_path").max_length:
         raise BadRequest("The file path (folder and name) is too long.")
     existing = Asset.objects.filter(file_path=file_path).first()
@@ -113,17 +95,17 @@ def upload_file(
                 overwriting = asset is not None
                 if asset is None:
                     asset = Asset(file_id=file_id, file_path=file_path, name=name)
-                asset.folder = folder_ensure(path=folder_path)
+                asset.folder = folder_ensure(path=folder)
                 if is_private is not None:
                     asset.is_private = is_private
                 if is_published is not None:
                     asset.is_published = is_published
-                if coordinates is not None or overwriting:
-                    asset.custom_coordinates = coordinates or ""
-                if metadata is not None or (overwriting and overwrite_custom_metadata):
-                    asset.custom_metadata = metadata or {}
-                if description_text is not None:
-                    asset.description = description_text
+                if custom_coordinates is not None or overwriting:
+                    asset.custom_coordinates = custom_coordinates or ""
+                if custom_metadata is not None or (overwriting and overwrite_custom_metadata):
+                    asset.custom_metadata = custom_metadata or {}
+                if description is not None:
+                    asset.description = description
                 asset.save()
                 version = version_create(
                     asset=asset,
@@ -138,8 +120,8 @@ def upload_file(
                 )
                 asset.save(update_fields=["current_version", "file_type", "updated_at"])
                 asset_versions_prune(asset=asset)
-                if tag_names is not None or (overwriting and overwrite_tags):
-                    asset_tags_set(asset=asset, names=tag_names or [])
+                if tags is not None or (overwriting and overwrite_tags):
+                    asset_tags_set(asset=asset, names=tags or [])
                 if overwriting and overwrite_ai_tags:
                     ai_tags_remove(asset=asset, names=ALL_AI_TAGS)
                 if overwriting:

@@ -25,7 +25,7 @@ from medialib.models import (
     AssetVersion,
     generate_public_id,
 )
-from medialib.services.rules import sanitize_file_name
+from medialib.services.rules import clean_file_name
 from medialib.sources import Spooled, spool_source
 
 MAX_VERSIONS_PER_FILE = 100
@@ -327,7 +327,7 @@ def asset_version_add(
     The asset keeps its name and path; `name` is the stored file's name
     (default: the asset's).
     """
-    version_name = sanitize_file_name(name) if name else asset.name
+    version_name = clean_file_name(name) if name else asset.name
     prepared = content_prepare(source=content, name=version_name)
     version_id = generate_public_id()
     try:

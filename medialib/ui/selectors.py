@@ -25,7 +25,8 @@ from extensions.selectors import (
 )
 from medialib.models import AITag, Asset, AssetTag, AssetVersion, Folder, Tag
 from medialib.search import search_q
-from medialib.selectors import FILE_NOT_FOUND_MESSAGE
+from medialib.selectors import FILE_NOT_FOUND_MESSAGE, tag_name_variants
+from medialib.services import clean_folder_path
 
 PAGE_SIZE = 40
 MAX_PAGE_SIZE = 200
@@ -92,13 +93,16 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def folder_by_path(*, path: str) -> Folder | None:
-    """The folder at `path` ("/a/b"); None for the root; NotFound if there is none."""
-    normalised = "/" + path.strip().strip("/")
-    if normalised == "/":
+    """The folder at `path` ("/a/b"); None for the root; NotFound if there is none.
+
+    BadRequest for a path the API's folder rule refuses ("..", backslashes).
+    """
+    folder_path = clean_folder_path(path)
+    if folder_path == "/":
         return None
-    folder = Folder.objects.filter(path=normalised).first()
+    folder = Folder.objects.filter(path=folder_path).first()
     if folder is None:
-        raise NotFound(f"There is no folder {normalised}.", reason="FOLDER_NOT_FOUND")
+        raise NotFound(f"There is no folder {folder_path}.", reason="FOLDER_NOT_FOUND")
     return folder
 
 
@@ -106,12 +110,10 @@ def _search_condition(*, query: str, search_in: SearchField) -> Q:
     """The condition of a search; BadRequest naming the problem for a bad searchQuery."""
     if search_in == "query":
         return search_q(query)
-    # File names match any part. Tags and AI tags match whole names, in the
-    # letter cases people and providers write them ("red", "Red", "Ping-Pong
-    # Ball"), so the btree indexes on the names serve the lookup, where a
-    # case-insensitive comparison would scan every tag.
+    # File names match any part; tags and AI tags match whole names, in the
+    # letter cases people and providers write them.
     conditions = Q()
-    names = _letter_cases(query)
+    names = tag_name_variants(query)
     if search_in in ("all", "name"):
         conditions |= Q(name__icontains=query)
     if search_in in ("all", "tags"):
@@ -122,10 +124,6 @@ def _search_condition(*, query: str, search_in: SearchField) -> Q:
     if search_in in ("all", "ai_tags"):
         conditions |= Q(id__in=AITag.objects.filter(name__in=names).values("asset_id"))
     return conditions
-
-
-def _letter_cases(text: str) -> list[str]:
-    return list(dict.fromkeys([text, text.lower(), text.capitalize(), text.title(), text.upper()]))
 
 
 def library_assets(*, filters: LibraryFilters) -> QuerySet[Asset]:

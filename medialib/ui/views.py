@@ -74,6 +74,8 @@ def library(request: HttpRequest) -> HttpResponse:
         filters = _filters_from(request)
     except NotFound as error:
         raise Http404(error.message) from error
+    except BadRequest as error:
+        return HttpResponseBadRequest(error.message)
     search_error = ""
     try:
         page = ui_selectors.library_page(

@@ -142,6 +142,14 @@ def test_it_searches_by_name_tag_and_ai_tag_without_duplicates(alice_client):
     assert changelist_names(alice_client.get(URL, {"q": "nothing-like-it"})) == []
 
 
+def test_it_finds_tags_in_the_letter_cases_the_library_ui_does(alice_client):
+    upload("loud.png", tags=["SALE"])
+    ai_tag(upload("pong.png"), "Ping-Pong Ball")
+
+    assert changelist_names(alice_client.get(URL, {"q": "sale"})) == ["loud.png"]
+    assert changelist_names(alice_client.get(URL, {"q": "ping-pong ball"})) == ["pong.png"]
+
+
 def _populate(start: int, stop: int) -> None:
     for index in range(start, stop):
         asset = upload(

@@ -129,7 +129,7 @@ def test_deleting_a_folder_announces_each_folder_and_file_of_its_tree(announced)
     upload(folder="/a/b")
     announced.clear()
 
-    folder_delete(folder_path="/a")
+    folder_delete(path="/a")
 
     assert sorted(kinds(announced)) == ["FileDeleted", "FolderDeleted", "FolderDeleted"]
     assert {e.folder_path for e in announced if isinstance(e, FolderDeleted)} == {"/a", "/a/b"}

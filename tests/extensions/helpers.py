@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from extensions.models import ExtensionRun, UnitLedgerEntry
-from extensions.services import extension_runs_create, extension_runs_start, validate_extensions
+from extensions.services import clean_extensions, extension_runs_create, extension_runs_start
 from medialib.models import Asset
 
 
@@ -19,7 +19,7 @@ def runs_request(
         runs = extension_runs_create(
             asset=asset,
             version=asset.current_version,
-            requests=validate_extensions(extensions),
+            requests=clean_extensions(extensions),
             **options,
         )
     if start:

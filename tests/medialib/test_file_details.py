@@ -79,6 +79,8 @@ def test_it_clears_tags_with_null_and_replaces_them_with_a_list(api_client, uplo
         ({"customCoordinates": "1,2"}, "customCoordinates"),
         ({"publish": {"isPublished": "maybe"}}, "isPublished"),
         ({"removeAITags": 5}, "removeAITags"),
+        ({"removeAITags": [""]}, "removeAITags"),
+        ({"removeAITags": None}, "removeAITags"),
     ],
 )
 def test_it_refuses_bad_updates_naming_the_field(api_client, body, named):

@@ -126,6 +126,7 @@ def test_it_refuses_a_query_too_long():
         ('"customMetadata.0" = 1', "Invalid custom metadata field '0'"),
         ('"customMetadata." = 1', "Invalid custom metadata field ''"),
         ('path = "/a/../b"', "without '.' or '..'"),
+        ('path = "/a\\\\b"', "without '.' or '..' segments, backslashes"),
     ],
 )
 def test_it_names_semantic_errors(text, message):
@@ -284,6 +285,7 @@ def test_it_matches_custom_metadata_by_type(library):
 def test_it_matches_folders_by_path(library):
     assert matching('path = "/shoes"') == {"boot.webp"}
     assert matching('path = "/shoes/"') == {"boot.webp"}
+    assert matching('path = " shoes // red "') == {"runner.png"}
     assert matching('path : "/shoes"') == {"boot.webp", "runner.png"}
     assert matching('path = "/"') == set(library) - {"boot.webp", "runner.png"}
     assert matching('path IN ["/shoes", "/shoes/red"]') == {"boot.webp", "runner.png"}

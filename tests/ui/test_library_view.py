@@ -73,6 +73,24 @@ def test_it_answers_404_for_a_folder_that_does_not_exist(user_client):
     assert user_client.get("/", {"folder": "/nowhere"}).status_code == 404
 
 
+def test_it_reads_a_folder_path_as_the_api_does(user_client):
+    shoes = FolderFactory(name="shoes", path="/products/shoes")
+    inside = AssetFactory(folder=shoes, name="boot.png", file_path="/products/shoes/boot.png")
+
+    response = user_client.get("/", {"folder": " products//shoes/ "})
+
+    assert response.status_code == 200
+    assert card_ids(response.content.decode()) == [inside.file_id]
+
+
+@pytest.mark.parametrize("folder", ["/products/../secret", "/a\\b"])
+def test_it_refuses_a_folder_path_the_api_refuses(user_client, folder):
+    response = user_client.get("/", {"folder": folder})
+
+    assert response.status_code == 400
+    assert "folder must not contain" in response.content.decode()
+
+
 @pytest.mark.parametrize(
     ("search_in", "expected"),
     [

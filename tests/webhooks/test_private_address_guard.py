@@ -1,4 +1,4 @@
-"""The private-address guard: at request time (validate_webhook_url) and at delivery.
+"""The private-address guard: at request time (clean_webhook_url) and at delivery.
 
 No test here can send a request anywhere but loopback even if the guard were
 broken: names are answered from a table (HostsResolver, installed as the
@@ -16,9 +16,9 @@ from core.ssrf import is_public_address
 from webhooks.models import WebhookDelivery
 from webhooks.services import (
     InvalidWebhookUrl,
+    clean_webhook_url,
     delivery_attempt,
     delivery_create,
-    validate_webhook_url,
 )
 
 # A public address for lookups that the request-time check makes without connecting.
@@ -90,7 +90,7 @@ def test_it_refuses_urls_that_are_not_http_whatever_the_setting(settings, url, m
     for allow_private in (False, True):
         settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = allow_private
         with pytest.raises(InvalidWebhookUrl) as caught:
-            validate_webhook_url(url)
+            clean_webhook_url(url)
         assert caught.value.message == message
         assert isinstance(caught.value, BadRequest)
         assert caught.value.status_code == 400
@@ -111,7 +111,7 @@ def test_it_refuses_names_that_resolve_to_a_private_address(guard_on, hosts, tab
     hosts(table)
 
     with pytest.raises(InvalidWebhookUrl) as caught:
-        validate_webhook_url(url)
+        clean_webhook_url(url)
 
     assert caught.value.message == f"webhookUrl resolves to a private address ({address})"
 
@@ -122,7 +122,7 @@ def test_it_refuses_names_that_resolve_to_a_private_address(guard_on, hosts, tab
 )
 def test_it_refuses_loopback_literals_with_the_system_resolver(guard_on, host, address):
     with pytest.raises(InvalidWebhookUrl) as caught:
-        validate_webhook_url(f"http://{host}:8000/hook")
+        clean_webhook_url(f"http://{host}:8000/hook")
 
     assert caught.value.message == f"webhookUrl resolves to a private address ({address})"
 
@@ -131,7 +131,7 @@ def test_it_refuses_a_host_that_does_not_resolve(guard_on, hosts):
     hosts({})
 
     with pytest.raises(InvalidWebhookUrl) as caught:
-        validate_webhook_url("https://nowhere.test/hook")
+        clean_webhook_url("https://nowhere.test/hook")
 
     assert caught.value.message == "webhookUrl host does not resolve (nowhere.test)"
 
@@ -139,7 +139,7 @@ def test_it_refuses_a_host_that_does_not_resolve(guard_on, hosts):
 def test_it_accepts_a_public_target(guard_on, hosts):
     hosts({"hooks.test": [PUBLIC]})
 
-    assert validate_webhook_url(" https://hooks.test/imagekit?x=1 ") == (
+    assert clean_webhook_url(" https://hooks.test/imagekit?x=1 ") == (
         "https://hooks.test/imagekit?x=1"
     )
 
@@ -148,8 +148,8 @@ def test_it_accepts_private_targets_without_a_lookup_when_the_setting_allows(set
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
     resolver = hosts({})
 
-    assert validate_webhook_url("http://10.0.0.5/hook") == "http://10.0.0.5/hook"
-    assert validate_webhook_url("http://anything.test/") == "http://anything.test/"
+    assert clean_webhook_url("http://10.0.0.5/hook") == "http://10.0.0.5/hook"
+    assert clean_webhook_url("http://anything.test/") == "http://anything.test/"
     assert resolver.lookups == []
 
 
@@ -168,7 +168,7 @@ def test_it_refuses_to_connect_to_a_loopback_receiver_at_delivery(guard_on, db, 
 def test_it_refuses_a_name_that_rebinds_to_loopback_after_the_check(guard_on, db, hosts, receiver):
     # Public when the URL is checked, loopback by the time of the delivery.
     resolver = hosts({"rebind.test": [[PUBLIC], ["127.0.0.1"]]})
-    url = validate_webhook_url(receiver.url(host="rebind.test"))
+    url = clean_webhook_url(receiver.url(host="rebind.test"))
     delivery = delivery_create(url=url, event="extension.success", payload={})
 
     attempt = delivery_attempt(delivery_id=delivery.pk)

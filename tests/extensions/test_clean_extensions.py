@@ -1,4 +1,4 @@
-"""The `extensions` array is validated as a whole, with messages naming item and field."""
+"""The `extensions` array is checked as a whole, with messages naming item and field."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import json
 import pytest
 
 from core.exceptions import BadRequest
-from extensions.services import ExtensionRequest, validate_extensions
+from extensions.services import ExtensionRequest, clean_extensions
 
 TAGGING = {"name": "google-auto-tagging", "minConfidence": 50, "maxTags": 5}
 
 
 @pytest.mark.parametrize("empty", [None, "", [], "[]"])
 def test_it_returns_nothing_for_no_extensions(empty) -> None:
-    assert validate_extensions(empty) == []
+    assert clean_extensions(empty) == []
 
 
 def test_it_accepts_every_public_extension_from_a_json_string() -> None:
@@ -28,7 +28,7 @@ def test_it_accepts_every_public_extension_from_a_json_string() -> None:
         ]
     )
 
-    requests = validate_extensions(raw)
+    requests = clean_extensions(raw)
 
     assert requests == [
         ExtensionRequest("google-auto-tagging", {"minConfidence": 50, "maxTags": 5}),
@@ -40,7 +40,7 @@ def test_it_accepts_every_public_extension_from_a_json_string() -> None:
 
 
 def test_it_takes_a_whole_float_as_max_tags() -> None:
-    (request,) = validate_extensions([{**TAGGING, "maxTags": 7.0}])
+    (request,) = clean_extensions([{**TAGGING, "maxTags": 7.0}])
 
     assert request.params["maxTags"] == 7
     assert isinstance(request.params["maxTags"], int)
@@ -109,7 +109,7 @@ def test_it_takes_a_whole_float_as_max_tags() -> None:
 )
 def test_it_refuses_invalid_extensions_naming_item_and_field(raw, expected) -> None:
     with pytest.raises(BadRequest) as caught:
-        validate_extensions(raw)
+        clean_extensions(raw)
 
     assert expected in caught.value.message
     assert caught.value.status_code == 400
@@ -117,6 +117,6 @@ def test_it_refuses_invalid_extensions_naming_item_and_field(raw, expected) -> N
 
 def test_it_names_the_offending_field_in_the_error_body() -> None:
     with pytest.raises(BadRequest) as caught:
-        validate_extensions([{"name": "google-auto-tagging", "minConfidence": 50, "maxTags": 99}])
+        clean_extensions([{"name": "google-auto-tagging", "minConfidence": 50, "maxTags": 99}])
 
     assert caught.value.body()["field"] == "maxTags"
