@@ -92,6 +92,38 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class LargeLogAdminMixin:
+    """A read-only list over a table that grows without bound (runs, tags, ledger, deliveries).
+
+    Newest first on the primary key; never a full COUNT(*) nor a facet count per
+    filter choice, which cost a scan each on millions of rows.
+    """
+
+    ordering = ("-id",)
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
+
+
+class TermSearchMixin:
+    """Admin search as one query the indexes serve, instead of Django's OR of icontains.
+
+    Subclasses define `search(queryset, term)`; a blank search shows everything.
+    """
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return self.search(queryset, term), False
+
+    def search(self, queryset: QuerySet, term: str) -> QuerySet:
+        """The rows matching `term` (never duplicated)."""
+        raise NotImplementedError
+
+
 class NewestRowsFormSet(BaseInlineFormSet):
     """An inline formset showing only the newest `max_rows` rows of the relation.
 

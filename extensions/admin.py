@@ -21,9 +21,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from core.admin_tools import (
-    EstimatedCountPaginator,
+    LargeLogAdminMixin,
     ReadOnlyAdminMixin,
     ReadOnlyTabularInline,
+    TermSearchMixin,
     newest_rows_formset,
 )
 from core.exceptions import ApplicationError
@@ -69,36 +70,57 @@ def asset_admin_link(asset: Asset) -> str:
     return format_html('<a href="{}">{}</a>', url, asset.file_path)
 
 
-def _run_error(run: ExtensionRun) -> str:
-    if not run.error_code and not run.error_message:
+def run_admin_link(run_id: int | None) -> str:
+    if run_id is None:
         return "-"
-    return f"{run.error_code}: {run.error_message}" if run.error_code else run.error_message
+    url = reverse("admin:extensions_extensionrun_change", args=[run_id])
+    return format_html('<a href="{}">#{}</a>', url, run_id)
 
 
-def _run_duration(run: ExtensionRun) -> str:
-    if run.started_at is None or run.finished_at is None:
-        return "-"
-    return f"{(run.finished_at - run.started_at).total_seconds():.2f} s"
+# What a run shows in a list: what it is, how it went, what it cost.
+RUN_COLUMNS = (
+    "name",
+    "status_display",
+    "backend",
+    "mode",
+    "attempts",
+    "units_reserved",
+    "units_charged",
+    "error",
+)
+
+
+class RunColumnsMixin:
+    """The columns a run shows wherever the admin lists runs (its own list, the asset page)."""
+
+    @admin.display(description="Status")
+    def status_display(self, run: ExtensionRun) -> str:
+        return status_badge(run.status)
+
+    @admin.display(description="Error")
+    def error(self, run: ExtensionRun) -> str:
+        if not run.error_code and not run.error_message:
+            return "-"
+        return f"{run.error_code}: {run.error_message}" if run.error_code else run.error_message
+
+    @admin.display(description="Duration")
+    def duration(self, run: ExtensionRun) -> str:
+        if run.started_at is None or run.finished_at is None:
+            return "-"
+        return f"{(run.finished_at - run.started_at).total_seconds():.2f} s"
 
 
 # Inlines of the asset page ------------------------------------------------------------
 
 
-class ExtensionRunInline(ReadOnlyTabularInline):
+class ExtensionRunInline(RunColumnsMixin, ReadOnlyTabularInline):
     model = ExtensionRun
     fk_name = "asset"
     formset = newest_rows_formset(RUNS_SHOWN_ON_ASSET)
     ordering = ("-id",)
     fields = (
         "run_link",
-        "name",
-        "status_display",
-        "backend",
-        "mode",
-        "attempts",
-        "units_reserved",
-        "units_charged",
-        "error",
+        *RUN_COLUMNS,
         "created_at",
         "started_at",
         "finished_at",
@@ -108,20 +130,7 @@ class ExtensionRunInline(ReadOnlyTabularInline):
 
     @admin.display(description="Run")
     def run_link(self, run: ExtensionRun) -> str:
-        url = reverse("admin:extensions_extensionrun_change", args=[run.pk])
-        return format_html('<a href="{}">#{}</a>', url, run.pk)
-
-    @admin.display(description="Status")
-    def status_display(self, run: ExtensionRun) -> str:
-        return status_badge(run.status)
-
-    @admin.display(description="Error")
-    def error(self, run: ExtensionRun) -> str:
-        return _run_error(run)
-
-    @admin.display(description="Duration")
-    def duration(self, run: ExtensionRun) -> str:
-        return _run_duration(run)
+        return run_admin_link(run.pk)
 
 
 # The "run an extension" actions on assets ----------------------------------------------
@@ -350,18 +359,13 @@ class BackendFilter(admin.SimpleListFilter):
 
 
 @admin.register(ExtensionRun)
-class ExtensionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ExtensionRunAdmin(
+    RunColumnsMixin, TermSearchMixin, LargeLogAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display = (
         "id",
         "asset_link",
-        "name",
-        "status_display",
-        "backend",
-        "mode",
-        "attempts",
-        "units_reserved",
-        "units_charged",
-        "error",
+        *RUN_COLUMNS,
         "created_at",
         "finished_at",
     )
@@ -371,12 +375,7 @@ class ExtensionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     search_fields = ("asset__file_id", "asset__name")
     search_help_text = "An asset's fileId, or part of its name."
-    # Newest first on the primary key: created_at has no index of its own here.
     sortable_by = ("id",)
-    ordering = ("-id",)
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    paginator = EstimatedCountPaginator
     actions = ("retry_failed_runs",)
     fields = (
         "asset_link",
@@ -407,31 +406,14 @@ class ExtensionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: ExtensionRun | None = None):
         return self.fields
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        term = search_term.strip()
-        if not term:
-            return queryset, False
+    def search(self, queryset: QuerySet[ExtensionRun], term: str) -> QuerySet[ExtensionRun]:
         # The asset is found through its indexed columns first; runs by their asset_id.
         assets = Asset.objects.filter(Q(file_id=term.lower()) | Q(name__icontains=term))
-        return queryset.filter(asset_id__in=assets.values("pk")), False
+        return queryset.filter(asset_id__in=assets.values("pk"))
 
     @admin.display(description="Asset", ordering="asset__file_path")
     def asset_link(self, run: ExtensionRun) -> str:
         return asset_admin_link(run.asset)
-
-    @admin.display(description="Status", ordering="status")
-    def status_display(self, run: ExtensionRun) -> str:
-        return status_badge(run.status)
-
-    @admin.display(description="Error")
-    def error(self, run: ExtensionRun) -> str:
-        return _run_error(run)
-
-    @admin.display(description="Duration")
-    def duration(self, run: ExtensionRun) -> str:
-        return _run_duration(run)
 
     @admin.display(description="AI tags written")
     def ai_tag_names(self, run: ExtensionRun) -> str:
@@ -466,11 +448,6 @@ class ExtensionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 f"{skipped} selected run(s) were not failed and were left alone.",
                 messages.INFO,
             )
-
-
-# AI tags ---------------------------------------------------------------------------------
-
-
 
 
 # Units -----------------------------------------------------------------------------------
@@ -560,37 +537,17 @@ class UnitAccountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/extensions/unitaccount/topup.html", context)
 
 
+LEDGER_ENTRY_COLUMNS = ("account", "delta", "reason", "note", "run", "balance_after", "created_by")
+
+
 @admin.register(UnitLedgerEntry)
-class UnitLedgerEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class UnitLedgerEntryAdmin(LargeLogAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Append-only: no add, change or delete, for anyone."""
 
-    list_display = (
-        "created_at",
-        "account",
-        "delta",
-        "reason",
-        "note",
-        "run",
-        "balance_after",
-        "created_by",
-    )
+    list_display = ("created_at", *LEDGER_ENTRY_COLUMNS)
     list_filter = ("reason",)
     list_select_related = ("account", "run", "created_by")
     date_hierarchy = "created_at"
     sortable_by = ()
-    # Newest first on the primary key: created_at has no index of its own here.
-    ordering = ("-id",)
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    paginator = EstimatedCountPaginator
-    fields = (
-        "account",
-        "delta",
-        "reason",
-        "note",
-        "run",
-        "balance_after",
-        "created_by",
-        "created_at",
-    )
+    fields = (*LEDGER_ENTRY_COLUMNS, "created_at")
     readonly_fields = fields

@@ -18,7 +18,13 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from core.admin_tools import EstimatedCountPaginator, ReadOnlyAdminMixin, ReadOnlyTabularInline
+from core.admin_tools import (
+    EstimatedCountPaginator,
+    LargeLogAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyTabularInline,
+    TermSearchMixin,
+)
 from extensions import registry
 from extensions.admin import (
     RERUN_PERMISSION,
@@ -28,6 +34,7 @@ from extensions.admin import (
     asset_admin_link,
     auto_tagging_choices,
     extension_action,
+    run_admin_link,
     status_badges,
 )
 from extensions.models import ExtensionRun
@@ -202,7 +209,7 @@ class AITagInline(ReadOnlyTabularInline):
 
 
 @admin.register(Asset)
-class AssetAdmin(admin.ModelAdmin):
+class AssetAdmin(TermSearchMixin, admin.ModelAdmin):
     list_display = (
         "thumbnail",
         "name",
@@ -275,13 +282,8 @@ class AssetAdmin(admin.ModelAdmin):
             )
         )
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Asset], search_term: str
-    ) -> tuple[QuerySet[Asset], bool]:
+    def search(self, queryset: QuerySet[Asset], term: str) -> QuerySet[Asset]:
         """Name (any part), fileId, or a whole tag or AI tag name; never duplicates."""
-        term = search_term.strip()
-        if not term:
-            return queryset, False
         names = selectors.tag_name_variants(term)
         # Uncorrelated IN subqueries rather than EXISTS: OR-ed together, PostgreSQL
         # runs both as hashed subplans either way, but costs correlated EXISTS per
@@ -293,7 +295,7 @@ class AssetAdmin(admin.ModelAdmin):
             | Q(pk__in=AssetTag.objects.filter(tag__name__in=names).values("asset_id"))
             | Q(pk__in=AITag.objects.filter(name__in=names).values("asset_id"))
         )
-        return queryset.filter(matches), False
+        return queryset.filter(matches)
 
     # Assets change through the API and the UI only.
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -441,27 +443,18 @@ class AITagSourceFilter(admin.SimpleListFilter):
 
 
 @admin.register(AITag)
-class AITagAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AITagAdmin(TermSearchMixin, LargeLogAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "confidence", "source", "asset_link", "run_link", "created_at")
     list_filter = (AITagSourceFilter,)
     list_select_related = ("asset",)
     search_fields = ("name",)
     search_help_text = "A tag name (whole name)."
     sortable_by = ("name",)
-    ordering = ("-id",)
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    paginator = EstimatedCountPaginator
     fields = ("name", "confidence", "source", "asset_link", "run_link", "created_at")
     readonly_fields = fields
 
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        return queryset.filter(name__in=selectors.tag_name_variants(term)), False
+    def search(self, queryset: QuerySet[AITag], term: str) -> QuerySet[AITag]:
+        return queryset.filter(name__in=selectors.tag_name_variants(term))
 
     @admin.display(description="Asset")
     def asset_link(self, tag: AITag) -> str:
@@ -469,10 +462,7 @@ class AITagAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Run")
     def run_link(self, tag: AITag) -> str:
-        if tag.run_id is None:
-            return "-"
-        url = reverse("admin:extensions_extensionrun_change", args=[tag.run_id])
-        return format_html('<a href="{}">#{}</a>', url, tag.run_id)
+        return run_admin_link(tag.run_id)
 
 
 # API keys -----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core.admin_tools import (
-    EstimatedCountPaginator,
+    LargeLogAdminMixin,
     ReadOnlyAdminMixin,
     ReadOnlyTabularInline,
     newest_rows_formset,
@@ -44,32 +44,22 @@ class DeliveryAttemptInline(ReadOnlyTabularInline):
         )
 
 
+# What identifies a delivery and its state, in the list and on its page.
+DELIVERY_COLUMNS = ("message_id", "event", "url", "subject", "status", "attempts")
+
+
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class WebhookDeliveryAdmin(LargeLogAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
-        "message_id",
-        "event",
-        "url",
-        "subject",
-        "status",
-        "attempts",
+        *DELIVERY_COLUMNS,
         "last_attempt_at",
         "next_attempt_at",
         "created_at",
     )
     list_filter = ("status", "event")
-    # Facet counts would cost one COUNT per filter choice on a large log.
-    show_facets = admin.ShowFacets.NEVER
     search_fields = ("=message_id", "=subject", "url")
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
     fields = (
-        "message_id",
-        "event",
-        "url",
-        "subject",
-        "status",
-        "attempts",
+        *DELIVERY_COLUMNS,
         "first_attempt_at",
         "last_attempt_at",
         "next_attempt_at",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,52 +19,54 @@ from medialib.api.serializers import (
 )
 
 
-class FilesAddTagsView(APIView):
+class BulkUpdateView(APIView):
+    """A bulk change of tags: the body names the files; every one is changed, or none."""
+
     parser_classes = [JsonObjectParser]
+    input_serializer: type[FileIdsInputSerializer]
 
-    @extend_schema(
-        operation_id="files_add_tags",
-        request=TagsInputSerializer,
-        responses={200: BULK_UPDATED, **errors(), 404: MISSING_FILES},
-    )
     def post(self, request: Request) -> Response:
-        serializer = TagsInputSerializer(data=request.data)
+        serializer = self.input_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        ids = bulk.assets_tags_add(file_ids=data["fileIds"], tags=data["tags"])
-        return Response({"successfullyUpdatedFileIds": ids})
+        return Response({"successfullyUpdatedFileIds": self.update(serializer.validated_data)})
+
+    def update(self, data: dict[str, Any]) -> list[str]:
+        """Change the files; return their fileIds."""
+        raise NotImplementedError
 
 
-class FilesRemoveTagsView(APIView):
-    parser_classes = [JsonObjectParser]
-
-    @extend_schema(
-        operation_id="files_remove_tags",
-        request=TagsInputSerializer,
-        responses={200: BULK_UPDATED, **errors(), 404: MISSING_FILES},
+def _bulk_update_schema(operation_id: str, request: type[FileIdsInputSerializer]) -> Any:
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=operation_id,
+            request=request,
+            responses={200: BULK_UPDATED, **errors(), 404: MISSING_FILES},
+        )
     )
-    def post(self, request: Request) -> Response:
-        serializer = TagsInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        ids = bulk.assets_tags_remove(file_ids=data["fileIds"], tags=data["tags"])
-        return Response({"successfullyUpdatedFileIds": ids})
 
 
-class FilesRemoveAITagsView(APIView):
-    parser_classes = [JsonObjectParser]
+@_bulk_update_schema("files_add_tags", TagsInputSerializer)
+class FilesAddTagsView(BulkUpdateView):
+    input_serializer = TagsInputSerializer
 
-    @extend_schema(
-        operation_id="files_remove_ai_tags",
-        request=AITagsInputSerializer,
-        responses={200: BULK_UPDATED, **errors(), 404: MISSING_FILES},
-    )
-    def post(self, request: Request) -> Response:
-        serializer = AITagsInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        ids = bulk.assets_ai_tags_remove(file_ids=data["fileIds"], ai_tags=data["AITags"])
-        return Response({"successfullyUpdatedFileIds": ids})
+    def update(self, data: dict[str, Any]) -> list[str]:
+        return bulk.assets_tags_add(file_ids=data["fileIds"], tags=data["tags"])
+
+
+@_bulk_update_schema("files_remove_tags", TagsInputSerializer)
+class FilesRemoveTagsView(BulkUpdateView):
+    input_serializer = TagsInputSerializer
+
+    def update(self, data: dict[str, Any]) -> list[str]:
+        return bulk.assets_tags_remove(file_ids=data["fileIds"], tags=data["tags"])
+
+
+@_bulk_update_schema("files_remove_ai_tags", AITagsInputSerializer)
+class FilesRemoveAITagsView(BulkUpdateView):
+    input_serializer = AITagsInputSerializer
+
+    def update(self, data: dict[str, Any]) -> list[str]:
+        return bulk.assets_ai_tags_remove(file_ids=data["fileIds"], ai_tags=data["AITags"])
 
 
 class FilesBulkDeleteView(APIView):
