@@ -240,6 +240,16 @@ MEDIALIB_SIGNED_URL_TTL = env_int("MEDIALIB_SIGNED_URL_TTL", 3600)
 # need the private key). Changing it invalidates every API key's signatures.
 MEDIALIB_API_KEY_SECRET = env_str("MEDIALIB_API_KEY_SECRET") or SECRET_KEY
 
+# Security (README "Security model") ----------------------------------------------
+# What a client-side upload (an untrusted browser holding one upload signature) may
+# ask for beyond a new, uniquely named file; each is off unless allowed here.
+MEDIALIB_CLIENT_UPLOAD_ALLOW_FIXED_NAMES = env_bool("MEDIALIB_CLIENT_UPLOAD_ALLOW_FIXED_NAMES")
+MEDIALIB_CLIENT_UPLOAD_ALLOW_PUBLISH_FLAG = env_bool("MEDIALIB_CLIENT_UPLOAD_ALLOW_PUBLISH_FLAG")
+MEDIALIB_CLIENT_UPLOAD_ALLOW_EXTENSIONS = env_bool("MEDIALIB_CLIENT_UPLOAD_ALLOW_EXTENSIONS")
+MEDIALIB_CLIENT_UPLOAD_ALLOW_URL_SOURCE = env_bool("MEDIALIB_CLIENT_UPLOAD_ALLOW_URL_SOURCE")
+# Client-side uploads land in this folder or below it ("" or "/": anywhere).
+MEDIALIB_CLIENT_UPLOAD_FOLDER_PREFIX = env_str("MEDIALIB_CLIENT_UPLOAD_FOLDER_PREFIX")
+
 # Celery -------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -293,7 +303,11 @@ REST_FRAMEWORK = {
         "medialib.api.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        # Key scopes and user roles (README "Security model").
+        "medialib.api.permissions.LibraryAccess",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,

@@ -40,6 +40,13 @@ class NotAuthenticated(ApplicationError):
     default_message = "Your request does not contain private API key."
 
 
+class Forbidden(ApplicationError):
+    """Authenticated, but this caller (role, key scope, upload signature) may not do this."""
+
+    status_code = 403
+    default_message = "Your account is not permitted to do this."
+
+
 class NotFound(ApplicationError):
     status_code = 404
     default_message = "The requested resource does not exist."

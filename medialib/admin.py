@@ -478,16 +478,19 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = (
         "name",
         "prefix",
+        "scope",
         "public_key",
         "created_by",
         "created_at",
         "last_used_at",
         "revoked",
     )
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "scope")
     search_fields = ("name", "=prefix")
     actions = ("revoke_keys",)
+    # A key's scope is fixed when it is issued: for other powers, issue another key.
     readonly_fields = (
+        "scope",
         "prefix",
         "public_key",
         "created_by",
@@ -498,7 +501,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
         if obj is None:
-            return ["name"]
+            return ["name", "scope"]
         return ["name", *self.readonly_fields]
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None):
@@ -512,7 +515,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if change:
             obj.save(update_fields=["name"])
             return
-        issued = services.api_key_create(name=obj.name, created_by=request.user)
+        issued = services.api_key_create(name=obj.name, created_by=request.user, scope=obj.scope)
         # The admin goes on with the saved row (log entry, redirect); the private
         # key travels only in this request, to the page that shows it.
         obj.pk = issued.api_key.pk

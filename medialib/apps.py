@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class MedialibConfig(AppConfig):
     verbose_name = "Media library"
     name = "medialib"
+
+    def ready(self) -> None:
+        from medialib import signals
+
+        signals.connect()

@@ -82,6 +82,13 @@ class Asset(models.Model):
             models.Index(fields=["updated_at"], name="asset_updated_idx"),
             models.Index(fields=["file_type", "created_at"], name="asset_type_created_idx"),
         ]
+        # Roles (README "Security model"): the library needs use_library (or staff);
+        # writes need the add/change/delete_asset permissions; running an extension,
+        # which spends units, needs run_extensions.
+        permissions = [
+            ("use_library", "Can use the media library"),
+            ("run_extensions", "Can run extensions (spends units)"),
+        ]
 
     def __str__(self) -> str:
         return self.file_path
@@ -186,8 +193,14 @@ class ApiKey(models.Model):
     secret is checked against `secret_hash`.
     """
 
+    class Scope(models.TextChoices):
+        READ = "read", "Read (GET only)"
+        UPLOAD = "upload", "Upload only"
+        FULL = "full", "Full access"
+
     name = models.CharField(max_length=255)
     prefix = models.CharField(max_length=32, unique=True)
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.FULL)
     secret_hash = models.CharField(max_length=128)
     # Random per key; with settings.MEDIALIB_API_KEY_SECRET it derives the
     # private key again (see medialib.services.api_key_private_key), which

@@ -11,6 +11,7 @@ import io
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
@@ -35,6 +36,18 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     # Hashed once at import: hashing per user would make factories slow.
     password = make_password("password")
+
+
+class LibraryUserFactory(UserFactory):
+    """A user in the "Library users" group (made by a migration): the library's role."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def library_group(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.groups.add(Group.objects.get(name="Library users"))
 
 
 class FolderFactory(factory.django.DjangoModelFactory):
@@ -70,9 +83,7 @@ class AssetFactory(factory.django.DjangoModelFactory):
             return
         content = extracted or make_image_bytes(**kwargs)
         image = Image.open(io.BytesIO(content))
-        key = default_storage.save(
-            f"files/{asset.file_id}/v1/{asset.name}", ContentFile(content)
-        )
+        key = default_storage.save(f"files/{asset.file_id}/v1/{asset.name}", ContentFile(content))
         version = AssetVersion.objects.create(
             asset=asset,
             number=1,

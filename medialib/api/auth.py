@@ -39,11 +39,16 @@ class ApiKeyUser:
     is_superuser = False
     pk = None
 
-    def __init__(self, api_key: ApiKey) -> None:
+    def __init__(self, api_key: ApiKey, *, via_signature: bool = False) -> None:
         self.api_key = api_key
         self.owner = api_key.created_by
+        # A client-side upload: an untrusted browser holding one signature, not the
+        # key's owner (medialib.services.client_upload_check bounds what it may ask).
+        self.via_signature = via_signature
 
     def __str__(self) -> str:
+        if self.via_signature:
+            return f"client-side upload via key {self.api_key.name}"
         return f"API key {self.api_key.name}"
 
     def has_perm(self, perm: str, obj: object = None) -> bool:
@@ -51,13 +56,25 @@ class ApiKeyUser:
 
 
 def acting_user(request: Request) -> AbstractBaseUser | None:
-    """The Django user to record as the author of a change made by `request`."""
+    """The Django user to record as the author of a change made by `request`.
+
+    None for a client-side upload: see `change_origin_detail` for what records it.
+    """
     user = getattr(request, "user", None)
     if isinstance(user, ApiKeyUser):
-        return user.owner
+        # A page visitor's upload is not the key owner's doing.
+        return None if user.via_signature else user.owner
     if user is not None and user.is_authenticated:
         return user
     return None
+
+
+def change_origin_detail(request: Request) -> str:
+    """How a change came about, when no user made it: "client-side upload via key X"."""
+    user = getattr(request, "user", None)
+    if isinstance(user, ApiKeyUser) and user.via_signature:
+        return str(user)[:255]
+    return ""
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -114,7 +131,7 @@ class UploadSignatureAuthentication(BaseAuthentication):
         except ApplicationError as error:
             # DRF marks the request unauthenticated only for its own exception type.
             raise _as_drf_exception(error) from error
-        return ApiKeyUser(api_key), api_key
+        return ApiKeyUser(api_key, via_signature=True), api_key
 
 
 def _as_drf_exception(error: Exception) -> drf_exceptions.APIException:

@@ -70,6 +70,7 @@ class FilesRemoveAITagsView(BulkUpdateView):
 
 
 class FilesBulkDeleteView(APIView):
+    required_permissions = {"POST": ("medialib.delete_asset",)}
     parser_classes = [JsonObjectParser]
 
     @extend_schema(

@@ -24,6 +24,7 @@ NO_CONTENT = OpenApiResponse(description="Done")
 
 
 class FileCopyView(APIView):
+    required_permissions = {"POST": ("medialib.add_asset",)}
     parser_classes = [JsonObjectParser]
 
     @extend_schema(
@@ -82,6 +83,10 @@ class FileRenameView(APIView):
 
 
 class FolderView(APIView):
+    required_permissions = {
+        "POST": ("medialib.add_folder",),
+        "DELETE": ("medialib.delete_folder", "medialib.delete_asset"),
+    }
     parser_classes = [JsonObjectParser]
 
     @extend_schema(

@@ -16,13 +16,20 @@ from rest_framework.views import APIView
 
 from core.exceptions import HELP, PayloadTooLarge
 from medialib import selectors, services, wire
-from medialib.api.auth import ApiKeyAuthentication, UploadSignatureAuthentication, acting_user
+from medialib.api.auth import (
+    ApiKeyAuthentication,
+    ApiKeyUser,
+    UploadSignatureAuthentication,
+    acting_user,
+    change_origin_detail,
+)
 from medialib.api.extension_runs import (
     extension_runs_requested,
     extension_status_of,
     file_details_with_status,
 )
 from medialib.api.parsers import JsonObjectParser
+from medialib.api.permissions import check_may_run_extensions
 from medialib.api.schema import (
     ErrorSerializer,
     FileMetadataSerializer,
@@ -49,6 +56,9 @@ class FileUploadView(APIView):
         UploadSignatureAuthentication,
     ]
     parser_classes = [MultiPartParser, FormParser]
+    # Upload-scope keys may call this endpoint; signed-in users need add_asset.
+    is_upload_endpoint = True
+    required_permissions = {"POST": ("medialib.add_asset",)}
 
     @extend_schema(
         operation_id="files_upload",
@@ -63,9 +73,30 @@ class FileUploadView(APIView):
         summary="Upload a file (ImageKit's upload API)",
     )
     def post(self, request: Request) -> Response:
+        client_side = isinstance(request.user, ApiKeyUser) and request.user.via_signature
+        if client_side:
+            # Judged on the form as sent, before validation resolves a webhook host
+            # or anything else a visitor may not ask for.
+            raw = request.data
+            source = raw.get("file")
+            services.client_upload_check(
+                use_unique_file_name=str(raw.get("useUniqueFileName", "")).strip().lower()
+                != "false",
+                folder=str(raw.get("folder") or "/"),
+                is_published_given=bool(raw.get("isPublished")),
+                has_extensions=bool(str(raw.get("extensions") or "").strip("[] \n")),
+                has_webhook_url=bool(raw.get("webhookUrl")),
+                source_is_url=isinstance(source, str)
+                and source.strip().lower().startswith(("http://", "https://")),
+            )
         serializer = UploadInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        kwargs = serializer.upload_kwargs()
+        if client_side:
+            # A visitor never replaces a file, even where fixed names are allowed.
+            kwargs["overwrite_file"] = False
+        check_may_run_extensions(request, data.get("extensions", []))
         user = acting_user(request)
         runs = extension_runs_requested(
             requests=data.get("extensions", []),
@@ -73,7 +104,9 @@ class FileUploadView(APIView):
             overwrite_ai_tags=data["overwriteAITags"],
             requested_by=user,
         )
-        result = services.upload_file(**serializer.upload_kwargs(), created_by=user, hook=runs)
+        result = services.upload_file(
+            **kwargs, created_by=user, origin_detail=change_origin_detail(request), hook=runs
+        )
         body = wire.upload_response(
             asset=result.asset,
             request=request,
@@ -113,6 +146,7 @@ class FileDetailsView(APIView):
         serializer = UpdateDetailsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        check_may_run_extensions(request, data.get("extensions", []))
         runs = extension_runs_requested(
             requests=data.get("extensions", []),
             webhook_url=data.get("webhookUrl", ""),

@@ -16,6 +16,7 @@ from medialib.services.api_keys import (
     api_key_private_key,
     api_key_revoke,
     api_key_touch,
+    api_keys_revoke_for_user,
     hash_api_key_secret,
     upload_signature,
     upload_signature_verify,
@@ -28,6 +29,7 @@ from medialib.services.assets import (
     assets_delete,
     folder_ensure,
 )
+from medialib.services.client_uploads import client_upload_check
 from medialib.services.rules import (
     UNSET,
     clean_ai_tag_names,
@@ -67,6 +69,7 @@ __all__ = [
     "api_key_private_key",
     "api_key_revoke",
     "api_key_touch",
+    "api_keys_revoke_for_user",
     "asset_delete",
     "asset_tags_set",
     "asset_update_details",
@@ -87,6 +90,7 @@ __all__ = [
     "clean_single_name",
     "clean_tag_names",
     "clean_tags",
+    "client_upload_check",
     "file_type_of",
     "folder_ensure",
     "hash_api_key_secret",

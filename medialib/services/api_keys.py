@@ -48,7 +48,9 @@ def _derive_api_key_secret(*, prefix: str, salt: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def api_key_create(*, name: str, created_by: AbstractBaseUser | None = None) -> IssuedApiKey:
+def api_key_create(
+    *, name: str, created_by: AbstractBaseUser | None = None, scope: str = ApiKey.Scope.FULL
+) -> IssuedApiKey:
     """Create a key; the private key is returned here once and never stored.
 
     Why derivable: ImageKit's client-side uploads are signed with
@@ -60,8 +62,10 @@ def api_key_create(*, name: str, created_by: AbstractBaseUser | None = None) -> 
     without the setting; the setting alone is useless without the salts. The
     Basic-auth check compares against the stored hash, so a changed setting is
     noticed (signatures of older keys then fail) instead of silently accepting
-    other keys.
+    other keys. `scope` (read, upload, full) bounds what the key may call.
     """
+    if scope not in ApiKey.Scope.values:
+        raise BadRequest(f"The scope must be one of {', '.join(ApiKey.Scope.values)}.")
     prefix = secrets.token_hex(API_KEY_PREFIX_LENGTH // 2)
     salt = secrets.token_urlsafe(32)
     secret = _derive_api_key_secret(prefix=prefix, salt=salt)
@@ -72,6 +76,7 @@ def api_key_create(*, name: str, created_by: AbstractBaseUser | None = None) -> 
         derivation_salt=salt,
         public_key=f"public_{secrets.token_urlsafe(18)}",
         created_by=created_by,
+        scope=scope,
     )
     return IssuedApiKey(api_key=api_key, private_key=f"private_{prefix}_{secret}")
 
@@ -105,6 +110,13 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     api_key.refresh_from_db(fields=["revoked_at"])
     return api_key
+
+
+def api_keys_revoke_for_user(*, user: AbstractBaseUser) -> int:
+    """Revoke every active key `user` created (they lost access: their keys do too)."""
+    return ApiKey.objects.filter(created_by=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
 
 
 def api_key_touch(*, api_key: ApiKey) -> None:

@@ -57,6 +57,7 @@ def upload_file(
     overwrite_tags: bool = True,
     overwrite_custom_metadata: bool = True,
     created_by: AbstractBaseUser | None = None,
+    origin_detail: str = "",
     hook: ChangeHook | None = None,
 ) -> UploadResult:
     """Upload a file (a file object or bytes, an http(s) URL, or base64 text).
@@ -70,6 +71,7 @@ def upload_file(
     409 (reason FILE_ALREADY_EXISTS) with overwrite_file=False. An overwrite
     keeps the file's privacy and publication unless is_private / is_published
     are given (None): a new version must not make a private file public.
+    `origin_detail` records who made it when no user did (a client-side upload).
     """
     name = unique_file_name(file_name) if use_unique_file_name else file_name
     file_path = join_file_path(folder, name)
@@ -116,6 +118,7 @@ def upload_file(
                     origin=(
                         AssetVersion.Origin.OVERWRITE if overwriting else AssetVersion.Origin.UPLOAD
                     ),
+                    origin_detail=origin_detail,
                     created_by=created_by,
                 )
                 asset.save(update_fields=["current_version", "file_type", "updated_at"])

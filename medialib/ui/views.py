@@ -19,6 +19,7 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
+    HttpResponseForbidden,
     HttpResponseRedirect,
     JsonResponse,
 )
@@ -30,6 +31,7 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from core.exceptions import BadRequest, NotFound
 from extensions import registry
 from medialib import storage
+from medialib.api.permissions import user_may_use_library
 from medialib.ui import selectors as ui_selectors
 from medialib.ui.links import asset_links, version_preview_url
 
@@ -41,12 +43,19 @@ ASSET_CHANGED_EVENT = "asset-changed"
 def ui_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """login_required that sends htmx requests to the login page as a full navigation.
 
-    A plain redirect would swap the login page into the fragment's target.
+    A plain redirect would swap the login page into the fragment's target. A
+    signed-in user without the library's role (staff or medialib.use_library) gets 403.
     """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
+            if not user_may_use_library(request.user):
+                return HttpResponseForbidden(
+                    "Your account may not use the media library; ask an administrator "
+                    'to add you to the "Library users" group.',
+                    content_type="text/plain",
+                )
             return view(request, *args, **kwargs)
         if request.htmx:
             return HttpResponseClientRedirect(f"{reverse(settings.LOGIN_URL)}?next=/")

@@ -23,8 +23,8 @@ def api_status(private_key: str) -> int:
     return Client().get(API_URL, HTTP_AUTHORIZATION=f"Basic {credentials}").status_code
 
 
-def create_key(client, name: str = "CI") -> tuple[ApiKey, str]:
-    response = client.post(URL + "add/", {"name": name})
+def create_key(client, name: str = "CI", scope: str = "full") -> tuple[ApiKey, str]:
+    response = client.post(URL + "add/", {"name": name, "scope": scope})
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     (private_key,) = re.findall(r'value="(private_[^"]+)"', response.content.decode())

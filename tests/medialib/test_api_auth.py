@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from medialib.models import ApiKey
 from medialib.services import api_key_create, api_key_private_key, api_key_revoke
 from tests.conftest import basic_auth
-from tests.factories import AssetFactory, UserFactory
+from tests.factories import AssetFactory, LibraryUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +87,7 @@ def test_it_records_last_use_at_most_once_a_minute(api_client, issued_key):
 
 def test_it_lets_session_users_of_the_ui_use_the_api():
     client = APIClient()
-    client.force_login(UserFactory())
+    client.force_login(LibraryUserFactory())
 
     assert client.get(details_url(AssetFactory())).status_code == 200
 

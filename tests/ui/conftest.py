@@ -7,14 +7,14 @@ from django.test import Client
 
 from extensions.models import ExtensionRun
 from medialib.models import AITag, Asset
-from tests.factories import TagFactory, UserFactory
+from tests.factories import LibraryUserFactory, TagFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
 def user_client(client: Client) -> Client:
-    client.force_login(UserFactory(username="alice"))
+    client.force_login(LibraryUserFactory(username="alice"))
     return client
 
 

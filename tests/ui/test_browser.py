@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.factories import UserFactory
+from tests.factories import LibraryUserFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -88,7 +88,7 @@ def open_page(chromium, live_server) -> Iterator:
 
 
 def sign_in(page: Page) -> None:
-    UserFactory(username="alice")
+    LibraryUserFactory(username="alice")
     page.goto("/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.get_by_label("User name").fill("alice")

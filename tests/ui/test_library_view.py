@@ -14,7 +14,12 @@ from django.utils import timezone
 
 from extensions import registry
 from medialib.models import Asset, AssetVersion
-from tests.factories import AssetFactory, FolderFactory, UserFactory, make_image_bytes
+from tests.factories import (
+    AssetFactory,
+    FolderFactory,
+    LibraryUserFactory,
+    make_image_bytes,
+)
 from tests.ui.conftest import HTMX, add_ai_tag, add_run, tag
 
 pytestmark = pytest.mark.django_db
@@ -249,7 +254,7 @@ def test_it_explains_a_search_query_it_cannot_read_in_the_results(user_client):
 
 def test_it_lets_the_page_write_through_the_api_only_with_its_csrf_token():
     client = Client(enforce_csrf_checks=True)
-    client.force_login(UserFactory(username="carol"))
+    client.force_login(LibraryUserFactory(username="carol"))
     asset = AssetFactory()
     url = f"/v1/files/{asset.file_id}/details"
     token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").content.decode())

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import UserFactory
+from tests.factories import LibraryUserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_it_signs_in_with_a_django_user(client):
-    UserFactory(username="bob")
+    LibraryUserFactory(username="bob")
 
     page = client.get("/accounts/login/")
     response = client.post("/accounts/login/", {"username": "bob", "password": "password"})
