@@ -235,6 +235,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 MEDIALIB_MAX_UPLOAD_BYTES = env_int("MEDIALIB_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 MEDIALIB_MAX_IMAGE_PIXELS = env_int("MEDIALIB_MAX_IMAGE_PIXELS", 100_000_000)
 MEDIALIB_URL_FETCH_TIMEOUT = env_float("MEDIALIB_URL_FETCH_TIMEOUT", 8.0)
+# Upload by URL: the whole fetch must end within the deadline and, after the
+# grace period, average at least the minimum rate (bytes per second); 0 turns it off.
+MEDIALIB_URL_FETCH_DEADLINE = env_float("MEDIALIB_URL_FETCH_DEADLINE", 60.0)
+MEDIALIB_URL_FETCH_MIN_RATE = env_float("MEDIALIB_URL_FETCH_MIN_RATE", 4096.0)
+MEDIALIB_URL_FETCH_RATE_GRACE = env_float("MEDIALIB_URL_FETCH_RATE_GRACE", 10.0)
 MEDIALIB_SIGNED_URL_TTL = env_int("MEDIALIB_SIGNED_URL_TTL", 3600)
 # Derives API private keys from their stored salt (client-side upload signatures
 # need the private key). Changing it invalidates every API key's signatures.

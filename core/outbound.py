@@ -121,28 +121,50 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> O
                 connection.close()
 
 
+class DeadlinePassed(TimeoutError):
+    """The whole exchange (body included) outlasted `open_get`'s `total` seconds."""
+
+
 @contextlib.contextmanager
-def open_get(url: str, *, timeout: float) -> Iterator[urllib3.BaseHTTPResponse]:
+def open_get(
+    url: str, *, timeout: float, total: float | None = None
+) -> Iterator[urllib3.BaseHTTPResponse]:
     """GET `url` from a vetted address and yield the answer, its body not yet read.
 
     The status line and headers must arrive within `timeout`; after that each
     read of the body may take as long (the socket timeout `_connect` sets).
-    Redirects are the caller's to follow (through this function again, so each
-    hop is vetted). Raises UnsafeTarget, TimeoutError, or one of NETWORK_ERRORS.
+    `total`, if given, bounds the whole exchange from the first connect to the
+    last byte read: when it passes the socket is shut, so a server that drips a
+    byte now and then cannot hold the caller; the pending read then raises
+    DeadlinePassed. Redirects are the caller's to follow (through this function
+    again, so each hop is vetted). Raises UnsafeTarget, TimeoutError, or one of
+    NETWORK_ERRORS.
     """
     target = AddressGuard.vet(url)
     # The body is stored as sent: ask for it unencoded.
     headers = _request_headers(target, {"Accept-Encoding": "identity"})
     connection = None
+    overall = _Deadline(total) if total is not None else contextlib.nullcontext()
     try:
-        with _Deadline(timeout) as deadline:
+        with overall:
+            with _Deadline(timeout) as deadline:
+                try:
+                    connection, response = _send(target, "GET", headers, None, deadline=deadline)
+                except NETWORK_ERRORS:
+                    if deadline.expired.is_set():
+                        raise TimeoutError(f"no answer within {timeout:g} s") from None
+                    raise
+            if isinstance(overall, _Deadline):
+                overall.watch(connection)
             try:
-                connection, response = _send(target, "GET", headers, None, deadline=deadline)
+                yield response
             except NETWORK_ERRORS:
-                if deadline.expired.is_set():
-                    raise TimeoutError(f"no answer within {timeout:g} s") from None
+                if isinstance(overall, _Deadline) and overall.expired.is_set():
+                    raise DeadlinePassed(f"not complete within {total:g} s") from None
                 raise
-        yield response
+            if isinstance(overall, _Deadline) and overall.expired.is_set():
+                # A shut socket may read as a clean end of the body: never a whole file.
+                raise DeadlinePassed(f"not complete within {total:g} s")
     finally:
         if connection is not None:
             connection.close()

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -108,18 +109,46 @@ def spool_base64(text: str) -> Spooled:
     return spooled
 
 
+def _rate_checked(
+    chunks: Iterator[bytes], *, started: float, min_rate: float, grace: float
+) -> Iterator[bytes]:
+    """Pass chunks on; raise BadRequest when, past `grace` seconds, the average
+    rate since `started` is under `min_rate` bytes per second."""
+    received = 0
+    for chunk in chunks:
+        received += len(chunk)
+        elapsed = time.monotonic() - started
+        if min_rate > 0 and elapsed > grace and received / elapsed < min_rate:
+            raise BadRequest(
+                f"The file URL sends too slowly (under {min_rate:g} bytes per second); "
+                "upload the file itself instead."
+            )
+        yield chunk
+
+
 def spool_url(url: str) -> Spooled:
     """Fetch `url` (streamed, each redirect vetted again) into a spooled file.
 
     The connection goes to an address the private-address guard vetted (see
     core.outbound), so a name that changes its answer cannot reach a private
     host. No response headers within settings.MEDIALIB_URL_FETCH_TIMEOUT, or no
-    data for that long, is a 400; a body past the size limit is a 413.
+    data for that long, is a 400; a body past the size limit is a 413. The whole
+    fetch, redirects included, must end within MEDIALIB_URL_FETCH_DEADLINE and,
+    after MEDIALIB_URL_FETCH_RATE_GRACE seconds, keep an average rate of at least
+    MEDIALIB_URL_FETCH_MIN_RATE bytes per second, or it is a 400: a server
+    dripping bytes cannot hold a web thread.
     """
     timeout = settings.MEDIALIB_URL_FETCH_TIMEOUT
+    deadline = settings.MEDIALIB_URL_FETCH_DEADLINE
+    started = time.monotonic()
     for _ in range(MAX_REDIRECTS + 1):
+        remaining = deadline - (time.monotonic() - started)
         try:
-            with outbound.open_get(url, timeout=timeout) as response:
+            if remaining <= 0:
+                raise outbound.DeadlinePassed()
+            with outbound.open_get(
+                url, timeout=min(timeout, remaining), total=remaining
+            ) as response:
                 if response.status in REDIRECT_STATUSES:
                     url = urljoin(url, response.headers.get("location", ""))
                     continue
@@ -128,9 +157,22 @@ def spool_url(url: str) -> Spooled:
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > settings.MEDIALIB_MAX_UPLOAD_BYTES:
                     raise too_large(int(declared))
-                spooled = spool_chunks(iter(lambda: response.read(CHUNK_SIZE), b""))
+                # read1: hands over what has arrived, so the rate is judged as it comes.
+                chunks = iter(lambda: response.read1(CHUNK_SIZE), b"")
+                spooled = spool_chunks(
+                    _rate_checked(
+                        chunks,
+                        started=started,
+                        min_rate=settings.MEDIALIB_URL_FETCH_MIN_RATE,
+                        grace=settings.MEDIALIB_URL_FETCH_RATE_GRACE,
+                    )
+                )
         except UnsafeTarget as exc:
             raise BadRequest(f"The file URL {exc}.") from None
+        except outbound.DeadlinePassed:
+            raise BadRequest(
+                f"The file URL did not send the whole file within {deadline:g} s."
+            ) from None
         except TimeoutError:
             raise BadRequest(f"The file URL did not answer within {timeout:g} s.") from None
         except outbound.NETWORK_ERRORS as error:

@@ -1,0 +1,3 @@
+"""The security tests reuse the files API's fixtures (`upload`)."""
+
+from tests.medialib.conftest import upload  # noqa: F401
