@@ -255,6 +255,40 @@ MEDIALIB_CLIENT_UPLOAD_ALLOW_URL_SOURCE = env_bool("MEDIALIB_CLIENT_UPLOAD_ALLOW
 # Client-side uploads land in this folder or below it ("" or "/": anywhere).
 MEDIALIB_CLIENT_UPLOAD_FOLDER_PREFIX = env_str("MEDIALIB_CLIENT_UPLOAD_FOLDER_PREFIX")
 
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """A rate limit as "REQUESTS/SECONDS", e.g. "6000/60"; 0 requests turns it off."""
+    value = env_str(name, default)
+    try:
+        requests, seconds = (int(part) for part in value.split("/"))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not REQUESTS/SECONDS") from None
+    if requests < 0 or seconds <= 0:
+        raise ImproperlyConfigured(f"{name}={value!r}: use a count >= 0 per seconds > 0")
+    return requests, seconds
+
+
+# API rate limits, per caller (API key or signed-in user) and per client address;
+# uploads are counted apart with their own limits. Generous defaults: a busy
+# integration should not meet them, a runaway script does.
+MEDIALIB_RATE_LIMIT_PER_CALLER = env_rate("MEDIALIB_RATE_LIMIT_PER_CALLER", "30000/60")
+MEDIALIB_RATE_LIMIT_PER_ADDRESS = env_rate("MEDIALIB_RATE_LIMIT_PER_ADDRESS", "30000/60")
+MEDIALIB_RATE_LIMIT_UPLOAD_PER_CALLER = env_rate(
+    "MEDIALIB_RATE_LIMIT_UPLOAD_PER_CALLER", "30000/60"
+)
+MEDIALIB_RATE_LIMIT_UPLOAD_PER_ADDRESS = env_rate(
+    "MEDIALIB_RATE_LIMIT_UPLOAD_PER_ADDRESS", "30000/60"
+)
+# Counters live in this cache; set CACHE_URL (redis://...) so that every web
+# process shares them (the default cache is per process).
+if env_str("CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("CACHE_URL"),
+        }
+    }
+
 # Celery -------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -316,6 +350,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
+    # Rate limits with ImageKit's headers (MEDIALIB_RATE_LIMIT_* below).
+    "DEFAULT_THROTTLE_CLASSES": ["medialib.api.throttling.ApiRateThrottle"],
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
 }
 

@@ -47,6 +47,17 @@ class Forbidden(ApplicationError):
     default_message = "Your account is not permitted to do this."
 
 
+class RateLimited(ApplicationError):
+    """Too many requests; `headers` are ImageKit's X-RateLimit-* headers."""
+
+    status_code = 429
+    default_message = "Too many requests: slow down and retry after X-RateLimit-Reset ms."
+
+    def __init__(self, message: str | None = None, *, headers: dict[str, str]) -> None:
+        super().__init__(message)
+        self.headers = headers
+
+
 class NotFound(ApplicationError):
     status_code = 404
     default_message = "The requested resource does not exist."
@@ -72,6 +83,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         if isinstance(exc, Conflict):
             # ImageKit's SDKs retry 409s unless told not to; a taken name stays taken.
             response["x-should-retry"] = "false"
+        for name, value in getattr(exc, "headers", {}).items():
+            response[name] = value
         return response
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
