@@ -9,6 +9,9 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 # Worker and live-server threads then close their connections after each task or
 # request, so PostgreSQL's test database can be dropped at the end of the run.
 os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
+# The test servers speak plain HTTP on loopback: TLS-only defaults off.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SECURE_COOKIES", "false")
 _own_var_dir = None
 if "VAR_DIR" not in os.environ:
     _own_var_dir = tempfile.mkdtemp(prefix="medialib-test-")
