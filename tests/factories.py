@@ -11,7 +11,7 @@ import io
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
@@ -38,6 +38,18 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = make_password("password")
 
 
+# As medialib's migration 0005 gives the "Library users" group.
+LIBRARY_USERS_PERMISSIONS = (
+    "use_library",
+    "run_extensions",
+    "add_asset",
+    "change_asset",
+    "delete_asset",
+    "add_folder",
+    "delete_folder",
+)
+
+
 class LibraryUserFactory(UserFactory):
     """A user in the "Library users" group (made by a migration): the library's role."""
 
@@ -46,8 +58,18 @@ class LibraryUserFactory(UserFactory):
 
     @factory.post_generation
     def library_group(self, create: bool, extracted: object, **kwargs: object) -> None:
-        if create:
-            self.groups.add(Group.objects.get(name="Library users"))
+        if not create:
+            return
+        # Made by a migration; a transactional test's flush removes it, so make it again.
+        group, made = Group.objects.get_or_create(name="Library users")
+        if made:
+            group.permissions.add(
+                *Permission.objects.filter(
+                    content_type__app_label="medialib",
+                    codename__in=LIBRARY_USERS_PERMISSIONS,
+                )
+            )
+        self.groups.add(group)
 
 
 class FolderFactory(factory.django.DjangoModelFactory):
