@@ -112,6 +112,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A database that is away answers 503 JSON, not an HTML 500 (reliability).
+    "core.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -315,6 +317,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "polling_interval": 0.1,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")) and env_str("CELERY_REDIS_KEYPREFIX"):
+    # Several deployments (or test stacks) on one Redis database, each with its own keys.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": env_str("CELERY_REDIS_KEYPREFIX")}
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_EXPIRES = 7 * 24 * 3600
@@ -402,11 +407,16 @@ AWS_REKOGNITION_ACCESS_KEY_ID = env_str("AWS_REKOGNITION_ACCESS_KEY_ID")
 AWS_REKOGNITION_SECRET_ACCESS_KEY = env_str("AWS_REKOGNITION_SECRET_ACCESS_KEY")
 # Runs: attempts (the sync one included), backoff between them (doubling, ±20% jitter,
 # never less than a provider's Retry-After), and how long one attempt holds its run; the
-# lease must outlast PROVIDER_TIMEOUT, or a slow call would be taken over by the sweep.
+# lease is short and renewed by a heartbeat every EXTENSIONS_HEARTBEAT_SECONDS while the
+# provider call runs: a dead worker's runs are swept within lease + sweep interval, and
+# a slow live call is never taken over.
 EXTENSIONS_MAX_ATTEMPTS = env_int("EXTENSIONS_MAX_ATTEMPTS", 5)
 EXTENSIONS_RETRY_BASE_DELAY = env_float("EXTENSIONS_RETRY_BASE_DELAY", 10.0)
 EXTENSIONS_RETRY_MAX_DELAY = env_float("EXTENSIONS_RETRY_MAX_DELAY", 600.0)
-EXTENSIONS_LEASE_SECONDS = env_int("EXTENSIONS_LEASE_SECONDS", int(PROVIDER_TIMEOUT) + 270)
+EXTENSIONS_LEASE_SECONDS = env_int("EXTENSIONS_LEASE_SECONDS", 30)
+EXTENSIONS_HEARTBEAT_SECONDS = env_float(
+    "EXTENSIONS_HEARTBEAT_SECONDS", max(0.2, EXTENSIONS_LEASE_SECONDS / 3)
+)
 # The sweep sends again pending runs whose next attempt is this overdue (broker down,
 # worker lost), at most EXTENSIONS_SWEEP_BATCH per sweep.
 EXTENSIONS_SWEEP_AFTER = env_float("EXTENSIONS_SWEEP_AFTER", 60.0)

@@ -11,3 +11,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("medialib.urls")),
 ]
+
+# A database error outside a view is a 503 JSON answer too (core.middleware).
+handler500 = "core.middleware.server_error"

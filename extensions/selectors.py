@@ -71,13 +71,18 @@ def extension_runs_of_asset(*, asset: Asset) -> QuerySet[ExtensionRun]:
 
 
 def runs_overdue(*, now: datetime) -> QuerySet[ExtensionRun]:
-    """Pending runs no live task holds, overdue by EXTENSIONS_SWEEP_AFTER: the sweep's batch."""
+    """Pending runs no live task holds: the sweep's batch.
+
+    A lease that expired means its holder stopped renewing it (its heartbeat beats
+    while the provider call runs), so the run is due at once; a run with no lease is
+    due when its next attempt is overdue by EXTENSIONS_SWEEP_AFTER (its message was lost).
+    """
     overdue = now - timedelta(seconds=settings.EXTENSIONS_SWEEP_AFTER)
-    # Served by the partial index run_pending_due_idx.
+    # Served by the partial index run_pending_due_idx (pending runs only).
     return ExtensionRun.objects.filter(
-        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
+        Q(lease_expires_at__lt=now)
+        | Q(lease_expires_at__isnull=True, next_attempt_at__lte=overdue),
         status=ExtensionRun.Status.PENDING,
-        next_attempt_at__lte=overdue,
     ).order_by("next_attempt_at")[: settings.EXTENSIONS_SWEEP_BATCH]
 
 

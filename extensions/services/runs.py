@@ -15,20 +15,22 @@ writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import secrets
+import threading
 import time
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from collections.abc import Iterable, Iterator
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -60,8 +62,10 @@ from medialib.models import Asset, AssetVersion
 logger = logging.getLogger(__name__)
 
 
-# Sync attempts run here so the request can stop waiting at its deadline; an abandoned
-# call finishes in the background (bounded by PROVIDER_TIMEOUT) and its result is dropped.
+# Sync attempts run here so the request can stop waiting at its deadline. An attempt
+# that outlives the budget is NOT called again elsewhere: it goes on in this pool (one
+# provider call per attempt, bounded by PROVIDER_TIMEOUT), keeps its lease alive with its
+# heartbeat and finishes the run itself, now asynchronous (so its webhook fires).
 _sync_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="extension-sync")
 
 
@@ -263,17 +267,27 @@ def _run_queue(run: ExtensionRun) -> str:
 def runs_sweep() -> int:
     """Send again the pending runs that no live task holds and that are overdue.
 
-    Overdue means next_attempt_at older than EXTENSIONS_SWEEP_AFTER: the broker was down
-    when they were queued, a worker vanished with them, or their lease expired. Each one
-    sent has next_attempt_at moved to now, so a busy queue is not flooded with copies.
+    Two kinds: a run whose lease expired (its attempt's heartbeat stopped: the worker
+    died mid-call), sent at once; and a run with no lease whose next_attempt_at is older
+    than EXTENSIONS_SWEEP_AFTER (the broker was down when it was queued, or its message
+    was lost). Each one sent has its dead lease cleared and next_attempt_at moved to
+    now, so a busy queue is not flooded with copies.
     """
     now = timezone.now()
     sent = 0
     for run in runs_overdue(now=now):
-        # Conditional, so two sweeps running at once send each run once.
+        # Conditional, so two sweeps running at once (or a second beat) send each run once.
         if ExtensionRun.objects.filter(
-            pk=run.pk, status=ExtensionRun.Status.PENDING, next_attempt_at=run.next_attempt_at
-        ).update(next_attempt_at=now):
+            pk=run.pk,
+            status=ExtensionRun.Status.PENDING,
+            next_attempt_at=run.next_attempt_at,
+            lease_owner=run.lease_owner,
+            lease_expires_at=run.lease_expires_at,
+        ).update(next_attempt_at=now, lease_owner="", lease_expires_at=None):
+            if run.lease_owner:
+                logger.warning(
+                    "Extension run %s: lease of %s expired; sent again", run.pk, run.lease_owner
+                )
             _run_dispatch(run=run)
             sent += 1
     return sent
@@ -282,17 +296,16 @@ def runs_sweep() -> int:
 # Executing a run ---------------------------------------------------------------------
 
 
-class _BudgetExceeded(Exception):
-    pass
-
-
 def extension_run_execute(*, run_id: int, deadline: float | None = None) -> ExtensionRun | None:
     """Run one attempt of a run: the same function in the request and on a worker.
 
     Claims the run with a lease (None if it is not pending, not due, or leased by a live
-    holder), calls the provider and finishes the run. With `deadline` (a time.monotonic()
-    value, the sync path) the provider call is abandoned when the deadline passes and the
-    run is queued instead. Returns the run as left by this attempt.
+    holder), calls the provider once while a heartbeat renews the lease, and finishes
+    the run. With `deadline` (a time.monotonic() value, the sync path) the caller stops
+    waiting when the deadline passes: the run becomes asynchronous and the in-flight call
+    finishes it when it returns (its webhook fires), so the provider is never called
+    twice for one attempt. Returns the run as left by this attempt (or, past the
+    deadline, as it is now).
     """
     token = secrets.token_hex(8)
     run = _run_claim(run_id=run_id, token=token)
@@ -320,10 +333,36 @@ def extension_run_execute(*, run_id: int, deadline: float | None = None) -> Exte
             code="unsupported_file",
             message=f"{run.name} cannot process files of type {version.mime}.",
         )
+    with storage.open_version(version) as stored:
+        image = stored.read()
+    if deadline is None:
+        future: Future = Future()
+        try:
+            with lease_heartbeat(run_id=run.pk, token=token):
+                future.set_result(provider.run(image, version.mime, run.params))
+        except Exception as exc:
+            future.set_exception(exc)
+        return _run_conclude(run=run, token=token, call=future)
+    future = _sync_pool.submit(_provider_call, provider, image, version.mime, run, token)
+    # Wait for the call to end (its error, if any, is read by _run_conclude), not longer.
+    futures.wait([future], timeout=max(0.0, deadline - time.monotonic()))
+    if not future.done():
+        return _run_continue_async(run=run, token=token, call=future)
+    return _run_conclude(run=run, token=token, call=future)
+
+
+def _provider_call(
+    provider: Provider, image: bytes, mime: str, run: ExtensionRun, token: str
+) -> TaggingResult | ImageResult:
+    """The one provider call of an attempt, with the lease renewed while it runs."""
+    with lease_heartbeat(run_id=run.pk, token=token):
+        return provider.run(image, mime, run.params)
+
+
+def _run_conclude(*, run: ExtensionRun, token: str, call: Future) -> ExtensionRun:
+    """Finish the attempt with the outcome of its (completed) provider call."""
     try:
-        result = _provider_call(provider=provider, version=version, run=run, deadline=deadline)
-    except _BudgetExceeded:
-        return _run_release_to_worker(run=run, token=token)
+        result = call.result()
     except ProviderError as exc:
         return _run_attempt_failed(run=run, token=token, error=exc)
     except Exception as exc:
@@ -352,19 +391,43 @@ def _run_claim(*, run_id: int, token: str) -> ExtensionRun | None:
     return ExtensionRun.objects.select_related("asset", "version").get(pk=run_id)
 
 
-def _provider_call(
-    *, provider: Provider, version: AssetVersion, run: ExtensionRun, deadline: float | None
-) -> TaggingResult | ImageResult:
-    with storage.open_version(version) as stored:
-        image = stored.read()
-    if deadline is None:
-        return provider.run(image, version.mime, run.params)
-    future = _sync_pool.submit(provider.run, image, version.mime, run.params)
+@contextlib.contextmanager
+def lease_heartbeat(*, run_id: int, token: str) -> Iterator[None]:
+    """Renew the run's lease every EXTENSIONS_HEARTBEAT_SECONDS while the block runs.
+
+    The lease itself stays short (EXTENSIONS_LEASE_SECONDS), so the sweep takes over the
+    runs of a worker that died within a minute, while a slow call of a live one keeps
+    its run for as long as it lasts. Renewal is conditional on still holding the lease.
+    """
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.EXTENSIONS_HEARTBEAT_SECONDS):
+                try:
+                    renewed = ExtensionRun.objects.filter(
+                        pk=run_id, status=ExtensionRun.Status.PENDING, lease_owner=token
+                    ).update(
+                        lease_expires_at=timezone.now()
+                        + timedelta(seconds=settings.EXTENSIONS_LEASE_SECONDS)
+                    )
+                except DatabaseError:
+                    # The database is away for a moment: try again at the next beat.
+                    logger.warning("Extension run %s: lease renewal failed", run_id)
+                    continue
+                if not renewed:
+                    logger.warning("Extension run %s: lease lost during the call", run_id)
+                    return
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"lease-heartbeat-{run_id}", daemon=True)
+    thread.start()
     try:
-        return future.result(timeout=max(0.0, deadline - time.monotonic()))
-    except FutureTimeout:
-        future.cancel()
-        raise _BudgetExceeded from None
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _holding(run: ExtensionRun, token: str):
@@ -374,16 +437,31 @@ def _holding(run: ExtensionRun, token: str):
     )
 
 
-def _run_release_to_worker(*, run: ExtensionRun, token: str) -> ExtensionRun:
-    """The sync budget ran out: give the lease up and queue the run (now asynchronous)."""
-    if _holding(run, token).update(
-        mode=ExtensionRun.Mode.ASYNC,
-        lease_owner="",
-        lease_expires_at=None,
-        next_attempt_at=timezone.now(),
-    ):
-        run.refresh_from_db()
-        _run_dispatch(run=run)
+def _run_continue_async(*, run: ExtensionRun, token: str, call: Future) -> ExtensionRun:
+    """The sync budget ran out: the run goes on asynchronously with its in-flight call.
+
+    Nothing is queued: when the call returns, the pool thread that ran it finishes the
+    run (with its webhook, since the run is asynchronous from here), so the provider is
+    called once per attempt. The call keeps its lease alive with its heartbeat; if this
+    process dies, the lease expires and the sweep sends the run to a worker. If the
+    attempt finished in between, the run is returned as it ended.
+    """
+    _holding(run, token).update(mode=ExtensionRun.Mode.ASYNC)
+    caller = threading.current_thread()
+
+    def conclude_in_background(done: Future) -> None:
+        try:
+            _run_conclude(run=run, token=token, call=done)
+        except Exception:
+            logger.exception("Extension run %s: finishing in the background failed", run.pk)
+        finally:
+            # A pool thread opened its own database connection: do not leave it open.
+            # (A call that ended in between runs this callback in the caller's thread.)
+            if threading.current_thread() is not caller:
+                connection.close()
+
+    call.add_done_callback(conclude_in_background)
+    run.refresh_from_db()
     return run
 
 

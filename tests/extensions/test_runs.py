@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.conf import settings
@@ -228,3 +229,54 @@ def test_it_sweeps_only_overdue_runs_that_no_live_worker_holds(vision_fake) -> N
     orphaned.refresh_from_db()
     assert orphaned.next_attempt_at > long_ago
     assert runs_sweep() == 0  # sent once, not again at the next sweep
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_heartbeat_keeps_a_slow_call_s_short_lease_so_no_one_takes_it_over(
+    vision_fake, settings
+) -> None:
+    from extensions.services import runs_sweep
+
+    settings.EXTENSIONS_LEASE_SECONDS = 1
+    settings.EXTENSIONS_HEARTBEAT_SECONDS = 0.2
+    settings.EXTENSIONS_SWEEP_AFTER = 0
+    vision_fake.then(Reply(delay=2.5))  # a call that outlasts its lease twice over
+    asset = AssetFactory()
+    (run,) = runs_request(asset, google(), start=False)
+
+    slow = threading.Thread(target=extension_run_execute, kwargs={"run_id": run.pk})
+    slow.start()
+    assert wait_for(lambda: len(vision_fake.requests) == 1)
+    for _ in range(4):
+        time.sleep(0.5)
+        assert runs_sweep() == 0  # the lease is alive: nothing to take over
+        assert extension_run_execute(run_id=run.pk) is None
+    slow.join()
+
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.units_charged) == ("success", 1, 2)
+    assert len(vision_fake.requests) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_holder_stopped_beating_is_swept_at_once(vision_fake, settings) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from extensions.services import runs_sweep
+
+    asset = AssetFactory()
+    (run,) = runs_request(asset, google(), start=False)
+    # A worker claimed it a second ago and died: its lease has just expired.
+    ExtensionRun.objects.filter(pk=run.pk).update(
+        lease_owner="dead-worker",
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+        next_attempt_at=timezone.now(),
+        attempts=1,
+    )
+
+    assert runs_sweep() == 1
+    run.refresh_from_db()
+    assert (run.lease_owner, run.lease_expires_at) == ("", None)
+    assert runs_sweep() == 0

@@ -29,7 +29,9 @@ def test_it_goes_on_asynchronously_when_the_sync_budget_runs_out(
 
     assert (run.status, run.mode) == ("pending", "async")
     assert wait_for(lambda: finished(run))
-    assert (run.status, run.attempts, run.units_charged) == ("success", 2, 2)
+    # One attempt, one provider call: the in-flight call finished the run, no second one.
+    assert (run.status, run.attempts, run.units_charged) == ("success", 1, 2)
+    assert len(vision_fake.requests) == 1
     assert tags(asset) == [
         ("Cat", 97.0, "google-auto-tagging"),
         ("Whiskers", 91.0, "google-auto-tagging"),
