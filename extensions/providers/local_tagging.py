@@ -26,9 +26,11 @@ from extensions.offline.images import can_read, flatten, open_image
 from extensions.offline_models import mobilenet_session
 from extensions.providers.base import Label, Provider, TaggingResult
 
-# Larger than any step needs (MobileNet looks at 256 px, faces at FACE_MAX_SIDE), and
-# small enough that decoding a 50-megapixel upload stays cheap.
-MAX_SIDE = 1024
+# Every step works on one picture decoded at this size (JPEGs at a reduced DCT scale):
+# MobileNet looks at 256 px, faces at FACE_MAX_SIDE, colours at COLOUR_SAMPLE_SIDE.
+# Profiling (`benchmarks/README.md`, figure 2) showed decoding at 1024 px and shrinking
+# twice more cost more than the model itself.
+MAX_SIDE = 512
 # Labels below this are noise for a 1000-way classifier on arbitrary pictures.
 LABEL_FLOOR = 5.0
 COLOUR_FLOOR = 10.0
@@ -61,8 +63,10 @@ class LocalAutoTagger(Provider):
         scores: dict[str, float] = {}
 
         probabilities = _classify(rgb)
-        for name, p in imagenet.fine_probabilities(probabilities).items():
-            _offer(scores, name, p * 100, LABEL_FLOOR)
+        # Only the few classes above the floor: offering all 1000 cost more than colours.
+        names = imagenet.class_names()
+        for index in np.flatnonzero(probabilities * 100 >= LABEL_FLOOR):
+            _offer(scores, names[index], float(probabilities[index]) * 100, LABEL_FLOOR)
         general = imagenet.general_probabilities(probabilities)
         for name, p in general.items():
             _offer(scores, name, p * 100, max(LABEL_FLOOR, imagenet.chance_floor(name)))
@@ -115,9 +119,13 @@ def _cascade() -> cv2.CascadeClassifier:
 
 def _face_confidence(rgb: Image.Image) -> float:
     """Return the confidence of the most-voted frontal face, 0 when there is none."""
-    small = rgb.copy()
-    small.thumbnail((FACE_MAX_SIDE, FACE_MAX_SIDE))
-    gray = cv2.equalizeHist(np.asarray(small.convert("L")))
+    # The picture is already at most MAX_SIDE; shrink only if that is above FACE_MAX_SIDE.
+    gray = np.asarray(rgb.convert("L"))
+    if max(gray.shape) > FACE_MAX_SIDE:
+        scale = FACE_MAX_SIDE / max(gray.shape)
+        size = (max(1, int(gray.shape[1] * scale)), max(1, int(gray.shape[0] * scale)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    gray = cv2.equalizeHist(gray)
     min_side = max(24, int(min(gray.shape) * MIN_FACE_SHARE))
     _faces, votes = _cascade().detectMultiScale2(
         gray, scaleFactor=FACE_SCALE_STEP, minNeighbors=MIN_NEIGHBORS, minSize=(min_side, min_side)

@@ -1,0 +1,51 @@
+"""The benchmark harness: figures judged as same-run ratios, and the results file's shape."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.files.storage import storages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, override_settings
+
+from benchmarks.harness import absolute_figure, percentile, ratio_figure, write_results
+
+
+def test_it_judges_a_ratio_against_its_target():
+    fast = ratio_figure("tagged_upload_p95_vs_plain", 140.0, 100.0, "ms", "<= 1.5")
+    slow = ratio_figure("tagged_upload_p95_vs_plain", 160.0, 100.0, "ms", "<= 1.5")
+    assert (fast.ratio, fast.passed) == (1.4, True)
+    assert (slow.ratio, slow.passed) == (1.6, False)
+    assert fast.line().startswith("PASS ") and slow.line().startswith("MISS ")
+    assert ratio_figure("upload_vs_bare_view", 50, 100, "req/s", ">= 0.6").passed is False
+
+
+def test_it_marks_figures_without_a_target_informational():
+    info = absolute_figure("mobilenet_ms_per_image", 7.0, "ms", None)
+    assert info.passed is None and info.line().startswith("INFO ")
+    assert absolute_figure("upload_500mb_rss_mb", 64.0, "MB", "< 64").passed is False
+
+
+@pytest.mark.parametrize(("fraction", "expected"), [(0.5, 50), (0.95, 95), (1.0, 100)])
+def test_it_takes_nearest_rank_percentiles(fraction, expected):
+    assert percentile(list(range(100, 0, -1)), fraction) == expected
+
+
+def test_it_writes_one_object_per_figure_with_the_issue_keys(tmp_path):
+    path = tmp_path / "bench" / "results.json"
+    write_results([ratio_figure("search_p95_vs_pk_lookup", 30, 10, "ms", "<= 3")], path)
+    (written,) = json.loads(path.read_text())
+    assert {"name", "value", "unit", "baseline", "ratio", "target", "passed"} <= written.keys()
+    assert written["passed"] is True
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF="benchmarks.bench_urls")
+def test_the_bare_upload_baseline_stores_the_bytes_as_sent():
+    response = Client().post(
+        "/bench/bare-upload", {"file": SimpleUploadedFile("a.jpg", b"\xff\xd8 bytes")}
+    )
+    assert response.status_code == 200
+    with storages["default"].open(response.json()["name"]) as stored:
+        assert stored.read() == b"\xff\xd8 bytes"
