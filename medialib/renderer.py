@@ -17,6 +17,7 @@ with `bg`; `cm-extract` cuts a w x h region at `x`/`y`, `xc`/`yc` or `fo`;
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 
 import pyvips
@@ -36,6 +37,8 @@ MIMES = {
 _RESIZE_KEYS = frozenset({"w", "h", "ar", "c", "dpr", "fo"})
 _DEFAULT_QUALITY = 80
 _DEFAULT_BACKGROUND = "FFFFFF"
+# libvips narrates every operation at INFO: keep its warnings only.
+logging.getLogger("pyvips").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from medialib.services.assets import (
     assets_delete,
     folder_ensure,
 )
+from medialib.services.renditions import rendition_ensure, renditions_sweep
 from medialib.services.rules import (
     UNSET,
     clean_ai_tag_names,
@@ -92,6 +93,8 @@ __all__ = [
     "hash_api_key_secret",
     "join_file_path",
     "removing_written_on_error",
+    "rendition_ensure",
+    "renditions_sweep",
     "upload_file",
     "upload_signature",
     "upload_signature_verify",

@@ -263,3 +263,74 @@ def test_parse_normalises_and_expands_named():
     steps = transformations.parse("h-20,w-10:n-ik_ml_thumbnail", named=lambda name: None)
 
     assert transformations.normalise(steps) == "h-20,w-10:c-at_max,h-256,w-256"
+
+
+@pytest.mark.e2e
+def test_the_sdk_manages_named_transformations(live_server, transactional_db):
+    from medialib.services import api_key_create
+
+    client = ImageKit(
+        private_key=api_key_create(name="sdk").private_key,
+        base_url=live_server.url,
+        max_retries=0,
+        _strict_response_validation=True,
+    )
+
+    created = client.named_transformations.create(name="card", transformation="w-40,h-30")
+    updated = client.named_transformations.update(created.id, transformation="w-20")
+    listed = client.named_transformations.list()
+    fetched = client.named_transformations.get(created.id)
+    client.named_transformations.delete(created.id)
+
+    assert (updated.name, updated.transformation, updated.enabled) == ("card", "w-20", True)
+    assert [n.name for n in listed] == ["card"]
+    assert fetched.transformation == "w-20"
+    assert client.named_transformations.list() == []
+
+
+def test_named_transformation_rules(api_client):
+    bad_name = api_client.post(
+        "/v1/named-transformations", {"name": "a b", "transformation": "w-10"}, format="json"
+    )
+    bad_text = api_client.post(
+        "/v1/named-transformations", {"name": "ok", "transformation": "w-x"}, format="json"
+    )
+    api_client.post(
+        "/v1/named-transformations", {"name": "ok", "transformation": "w-10"}, format="json"
+    )
+    twice = api_client.post(
+        "/v1/named-transformations", {"name": "ok", "transformation": "w-10"}, format="json"
+    )
+
+    assert bad_name.status_code == 400
+    assert bad_text.status_code == 400 and "'w'" in bad_text.json()["message"]
+    assert twice.status_code == 409
+
+
+def test_the_admin_creates_named_transformations(admin_client):
+    refused = admin_client.post(
+        "/admin/medialib/namedtransformation/add/",
+        {"name": "hero", "transformation": "w-abc", "enabled": "on"},
+    )
+    saved = admin_client.post(
+        "/admin/medialib/namedtransformation/add/",
+        {"name": "hero", "transformation": "w-1200,h-400", "enabled": "on"},
+    )
+
+    assert refused.status_code == 200 and b"must be a number" in refused.content
+    assert saved.status_code == 302
+    assert admin_client.get("/admin/medialib/namedtransformation/").status_code == 200
+
+
+def test_the_thumbnail_is_made_by_libvips_from_a_stored_file():
+    from medialib import images
+
+    buffer = io.BytesIO()
+    Image.new("RGBA", (600, 300), (0, 0, 255, 128)).save(buffer, format="PNG")
+    buffer.seek(0)
+
+    thumbnail = images.thumbnail_from_file(buffer)
+
+    made = Image.open(io.BytesIO(thumbnail.content))
+    assert (made.format, made.size, made.mode) == ("PNG", (256, 128), "RGBA")
+    assert images.thumbnail_from_file(io.BytesIO(b"%PDF-1.4 not an image")) is None
