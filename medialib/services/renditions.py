@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -82,6 +83,29 @@ def rendition_ensure(
     Raises the renderer's BadRequest when the image cannot be transformed.
     """
     digest = rendition_digest(transformation=transformation, fmt=fmt)
+    # A ready rendition never changes (a new version gets new ones), so its key can be
+    # remembered: serving a cached rendition then costs what serving an original costs.
+    cache_key = f"medialib:rendition:{version.version_id}:{digest}"
+    remembered = cache.get(cache_key)
+    if remembered:
+        return Rendition(
+            version=version,
+            digest=digest,
+            transformation=transformation,
+            format=fmt,
+            storage_key=remembered,
+            state=Rendition.State.READY,
+        )
+    rendition = _rendition_ready(
+        version=version, steps=steps, transformation=transformation, fmt=fmt, digest=digest
+    )
+    cache.set(cache_key, rendition.storage_key, timeout=3600)
+    return rendition
+
+
+def _rendition_ready(
+    *, version: AssetVersion, steps: list[Step], transformation: str, fmt: str, digest: str
+) -> Rendition:
     deadline = time.monotonic() + RENDER_CLAIM_TIMEOUT.total_seconds()
     while True:
         rendition = Rendition.objects.filter(version=version, digest=digest).first()
