@@ -149,7 +149,9 @@ def renditions_sweep() -> int:
     swept = 0
     while True:
         with transaction.atomic():
-            batch = list(stale.select_for_update()[:500].values_list("pk", "storage_key"))
+            batch = list(
+                stale.select_for_update(of=("self",))[:500].values_list("pk", "storage_key")
+            )
             if not batch:
                 return swept
             Rendition.objects.filter(pk__in=[pk for pk, _ in batch]).delete()
