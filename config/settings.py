@@ -452,3 +452,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Delivery: URL transformations and renditions (issue 17) ---
+# Largest rendition a transformation may ask for, in pixels (the input cap is
+# MEDIALIB_MAX_IMAGE_PIXELS).
+MEDIALIB_MAX_RENDITION_PIXELS = env_int("MEDIALIB_MAX_RENDITION_PIXELS", 25_000_000)
+# Cache-Control max-age of renditions of public files (signed ones are private).
+MEDIALIB_RENDITION_MAX_AGE = env_int("MEDIALIB_RENDITION_MAX_AGE", 7 * 24 * 3600)
+# Seconds between sweeps removing the renditions of versions no longer current.
+MEDIALIB_RENDITION_SWEEP_INTERVAL = env_int("MEDIALIB_RENDITION_SWEEP_INTERVAL", 3600)
+CELERY_BEAT_SCHEDULE["medialib-sweep-renditions"] = {
+    "task": "medialib.tasks.renditions_sweep",
+    "schedule": MEDIALIB_RENDITION_SWEEP_INTERVAL,
+}

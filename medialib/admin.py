@@ -10,6 +10,9 @@ unfiltered list is not counted in full (see benchmarks/bench_admin_asset_list.py
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import HttpRequest
@@ -25,6 +28,7 @@ from core.admin_tools import (
     ReadOnlyTabularInline,
     TermSearchMixin,
 )
+from core.exceptions import ApplicationError
 from extensions import registry
 from extensions.admin import (
     RERUN_PERMISSION,
@@ -40,7 +44,17 @@ from extensions.admin import (
 from extensions.models import ExtensionRun
 from extensions.selectors import extension_status, latest_extension_status, latest_runs
 from medialib import delivery, selectors, services
-from medialib.models import AITag, ApiKey, Asset, AssetTag, AssetVersion, Folder, Tag
+from medialib.models import (
+    AITag,
+    ApiKey,
+    Asset,
+    AssetTag,
+    AssetVersion,
+    Folder,
+    NamedTransformation,
+    Tag,
+)
+from medialib.services import named_transformations
 from webhooks.models import WebhookDelivery
 
 AI_TAGS_SHOWN_IN_LIST = 6
@@ -546,3 +560,38 @@ class ApiKeyAdmin(admin.ModelAdmin):
             f"{len(active)} API key(s) revoked; requests with them now get 401.",
             messages.SUCCESS,
         )
+
+
+class NamedTransformationForm(forms.ModelForm):
+    """The same rules as the API: a valid name and a transformation string that parses."""
+
+    class Meta:
+        model = NamedTransformation
+        fields = ["name", "transformation", "enabled"]
+
+    def clean_name(self) -> str:
+        return _as_validation_error(
+            named_transformations.clean_named_transformation_name, self.cleaned_data["name"]
+        )
+
+    def clean_transformation(self) -> str:
+        return _as_validation_error(
+            named_transformations.clean_transformation_text,
+            self.cleaned_data["transformation"],
+        )
+
+
+def _as_validation_error(clean: Any, value: Any) -> Any:
+    try:
+        return clean(value)
+    except ApplicationError as error:
+        raise forms.ValidationError(error.message) from None
+
+
+@admin.register(NamedTransformation)
+class NamedTransformationAdmin(admin.ModelAdmin):
+    form = NamedTransformationForm
+    list_display = ["name", "transformation", "enabled", "updated_at"]
+    list_filter = ["enabled"]
+    search_fields = ["name"]
+    readonly_fields = ["public_id", "created_at", "updated_at"]

@@ -6,10 +6,18 @@ served only with `ik-t` (expiry, Unix seconds) and `ik-s` (signature) query
 parameters: HMAC-SHA256 keyed by SECRET_KEY over the path, the transformation
 and the expiry, so a URL cannot be extended, moved to another file or turned
 into another transformation.
+
+URLs signed by ImageKit's SDK (`client.helper.build_url(..., signed=True)`) are
+accepted too: `ik-s` = hex HMAC-SHA1, under the private key of an active API
+key, of the URL after `<endpoint>/` (query included, before `ik-t`/`ik-s`) and
+the expiry (`ik-t`, or 9999999999 when the SDK left it out), exactly as
+`imagekitio/lib/helper.py` computes it, with the endpoint `<base URL>/f`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from urllib.parse import quote, urlencode
 
@@ -17,9 +25,14 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from medialib.models import Asset, AssetVersion
+from medialib.models import ApiKey, Asset, AssetVersion
+from medialib.services.api_keys import api_key_private_key
 
 THUMBNAIL_TRANSFORMATION = "n-ik_ml_thumbnail"
+# The SDK's expiry when `signed=True` is given without `expires_in`.
+SDK_NO_EXPIRY = 9999999999
+# Characters the SDK leaves unencoded in paths (RFC 3986 pchar), as its helper.
+_SDK_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 SERVE_PREFIX = "/f"
 _SIGNING_SALT = "medialib.delivery.signed-url"
 
@@ -74,6 +87,48 @@ def signature_is_valid(*, file_path: str, transformation: str, expire: str, sign
         return False
     expected = _signature(file_path=file_path, transformation=transformation, expire=expire_at)
     return constant_time_compare(expected, signature)
+
+
+def sdk_signature_is_valid(*, path_after_endpoint: str, query_string: str) -> bool:
+    """True when the raw query's `ik-s` (and `ik-t`) sign this URL as the SDK signs it.
+
+    `path_after_endpoint` is the decoded request path after `/f/` (with a path
+    transformation `tr:.../` in it); `query_string` the raw query string.
+    """
+    kept, expire, signature = [], "", ""
+    for part in query_string.split("&") if query_string else []:
+        name = part.split("=", 1)[0]
+        if name == "ik-s":
+            signature = part[5:]
+        elif name == "ik-t":
+            expire = part[5:]
+        else:
+            kept.append(part)
+    if not signature:
+        return False
+    if expire:
+        try:
+            expire_at = int(expire)
+        except ValueError:
+            return False
+        if expire_at < time.time():
+            return False
+    else:
+        expire_at = SDK_NO_EXPIRY
+    message = quote(path_after_endpoint, safe=_SDK_PATH_SAFE)
+    if kept:
+        message += "?" + "&".join(kept)
+    message += str(expire_at)
+    for api_key in ApiKey.objects.filter(revoked_at__isnull=True).only(
+        "prefix", "derivation_salt", "secret_hash"
+    ):
+        private_key = api_key_private_key(api_key=api_key)
+        if not private_key:
+            continue
+        expected = hmac.new(private_key.encode(), message.encode(), hashlib.sha1).hexdigest()
+        if hmac.compare_digest(expected, signature):
+            return True
+    return False
 
 
 def file_url(*, asset: Asset, request: HttpRequest | None = None) -> str:

@@ -208,14 +208,45 @@ def make_thumbnail(image: Image.Image) -> Thumbnail:
 
 
 def thumbnail_from_file(file: IO[bytes]) -> Thumbnail | None:
-    """A thumbnail of a stored file, None if it is not an image."""
+    """A thumbnail of a stored file made by libvips, None if it is not an image.
+
+    Pillow only reads the header (type and the pixel cap); libvips decodes with
+    shrink-on-load from the file object in chunks, so memory stays flat whatever
+    the image's size (a 100-megapixel PNG: tens of MB, not hundreds).
+    """
     head = file.read(4096)
     file.seek(0)
     image = _open_image(file, head=head)
     if image is None:
         return None
-    with image:
-        return make_thumbnail(image)
+    size = image.size
+    # Not image.close(): that would close the caller's file, which libvips reads next.
+    del image
+    file.seek(0)
+    return _vips_thumbnail(file, size)
+
+
+def _vips_thumbnail(file: IO[bytes], size: tuple[int, int]) -> Thumbnail:
+    from medialib.renderer import pyvips  # libvips, with its INFO chatter silenced there
+
+    source = pyvips.SourceCustom()
+    source.on_read(lambda length: file.read(length))
+    source.on_seek(lambda offset, whence: file.seek(offset, whence))
+    try:
+        vips_image = pyvips.Image.thumbnail_source(
+            source, THUMBNAIL_SIZE[0], height=THUMBNAIL_SIZE[1], size="down", fail_on="error"
+        )
+        if vips_image.interpretation != "srgb" or vips_image.format != "uchar":
+            vips_image = vips_image.colourspace("srgb").cast("uchar")
+        if vips_image.hasalpha():
+            return Thumbnail(
+                vips_image.pngsave_buffer(compression=9, keep="none"), "image/png", "png", size
+            )
+        return Thumbnail(vips_image.jpegsave_buffer(Q=85, keep="none"), "image/jpeg", "jpg", size)
+    except pyvips.Error as error:
+        raise BadRequest(
+            f"The image is truncated or corrupt: {str(error).splitlines()[0]}."
+        ) from None
 
 
 def sniff_non_image(head: bytes) -> tuple[str, str]:

@@ -249,3 +249,55 @@ class UploadToken(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class NamedTransformation(models.Model):
+    """An alias for a transformation string, used in URLs as `n-<name>` (ImageKit's API)."""
+
+    public_id = models.CharField(max_length=24, unique=True, default=generate_public_id)
+    name = models.CharField(max_length=100, unique=True)
+    transformation = models.TextField()
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Rendition(models.Model):
+    """A transformed image of one version, stored once and served from storage.
+
+    Keyed by (version, normalised transformation + output format). The version
+    link is cleared, not cascaded, when the version goes, so the sweep still
+    finds the stored object to delete.
+    """
+
+    class State(models.TextChoices):
+        RENDERING = "rendering", "Rendering"
+        READY = "ready", "Ready"
+
+    version = models.ForeignKey(
+        AssetVersion, null=True, on_delete=models.SET_NULL, related_name="renditions"
+    )
+    # SHA-256 of "<normalised transformation>|<format>": the unique key of the cache.
+    digest = models.CharField(max_length=64)
+    transformation = models.TextField()
+    format = models.CharField(max_length=8)
+    storage_key = models.CharField(max_length=1024, blank=True)
+    size = models.BigIntegerField(default=0)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.RENDERING)
+    # When the renderer claimed the row: a stale claim (a killed process) is taken over.
+    claimed_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "digest"], name="rendition_version_digest")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version_id}: {self.transformation} ({self.format})"

@@ -11,3 +11,9 @@ from medialib import services
 def purge_upload_tokens() -> int:
     """Forget client-side upload tokens whose expiry has passed (safe to run twice)."""
     return services.upload_tokens_purge()
+
+
+@shared_task(name="medialib.tasks.renditions_sweep")
+def renditions_sweep() -> int:
+    """Delete renditions of versions no longer current (safe to run twice)."""
+    return services.renditions_sweep()

@@ -6,7 +6,14 @@ above the `v1/files/<file_id>` routes at the end, which match any segment.
 
 from django.urls import path, re_path
 
-from medialib.api import bulk_views, list_views, path_views, version_views, views
+from medialib.api import (
+    bulk_views,
+    list_views,
+    named_transformation_views,
+    path_views,
+    version_views,
+    views,
+)
 
 upload_patterns = [
     path("api/v1/files/upload", views.FileUploadView.as_view(), name="api-file-upload"),
@@ -35,6 +42,16 @@ fixed_patterns: list = [
     path("v1/files/move", path_views.FileMoveView.as_view(), name="api-file-move"),
     path("v1/files/rename", path_views.FileRenameView.as_view(), name="api-file-rename"),
     path("v1/folder", path_views.FolderView.as_view(), name="api-folder"),
+    path(
+        "v1/named-transformations",
+        named_transformation_views.NamedTransformationListView.as_view(),
+        name="api-named-transformations",
+    ),
+    path(
+        "v1/named-transformations/<str:named_id>",
+        named_transformation_views.NamedTransformationView.as_view(),
+        name="api-named-transformation",
+    ),
     path(
         "v1/files/<str:file_id>/versions",
         version_views.FileVersionListView.as_view(),

@@ -30,6 +30,7 @@ from medialib.services.assets import (
     folder_ensure,
 )
 from medialib.services.client_uploads import client_upload_check
+from medialib.services.renditions import rendition_ensure, renditions_sweep
 from medialib.services.rules import (
     UNSET,
     clean_ai_tag_names,
@@ -96,6 +97,8 @@ __all__ = [
     "hash_api_key_secret",
     "join_file_path",
     "removing_written_on_error",
+    "rendition_ensure",
+    "renditions_sweep",
     "upload_file",
     "upload_signature",
     "upload_signature_verify",

@@ -1,0 +1,159 @@
+"""The rendition cache: render a (version, transformation) once, store it, find it again.
+
+A rendition is stored under `renditions/<fileId>/<versionId>/<digest>.<ext>` and
+recorded in `Rendition`, keyed by (version, SHA-256 of the normalised
+transformation and the output format). Concurrent first requests for the same
+rendition render it once: the first inserts the row (`rendering`) and renders;
+the others see the row and wait for it to be `ready` (a claim older than
+RENDER_CLAIM_TIMEOUT, left by a killed process, is taken over). Only the current
+version is ever looked up, so a new version, a restore or a delete makes the old
+renditions unreachable at once; `renditions_sweep` deletes them later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from medialib import renderer, storage
+from medialib.models import AssetVersion, Rendition
+from medialib.transformations import Step
+
+logger = logging.getLogger(__name__)
+RENDER_CLAIM_TIMEOUT = timedelta(seconds=60)
+_WAIT_STEP = 0.05
+
+
+def rendition_digest(*, transformation: str, fmt: str) -> str:
+    return hashlib.sha256(f"{transformation}|{fmt}".encode()).hexdigest()
+
+
+@contextlib.contextmanager
+def _local_path(key: str) -> Iterator[str]:
+    """A path on this machine holding the stored object (a temporary copy off S3)."""
+    if storage.is_local():
+        yield default_storage.path(key)
+        return
+    with tempfile.NamedTemporaryFile(suffix=".src") as copy, storage.open_key(key) as source:
+        shutil.copyfileobj(source, copy, 1024 * 1024)
+        copy.flush()
+        yield copy.name
+
+
+def _render_into(rendition: Rendition, *, version: AssetVersion, steps: list[Step]) -> None:
+    try:
+        with _local_path(version.storage_key) as path:
+            rendered = renderer.render(path, steps, fmt=rendition.format)
+        key = storage.save(
+            key=(
+                f"renditions/{version.asset.file_id}/{version.version_id}/"
+                f"{rendition.digest[:32]}.{rendered.extension}"
+            ),
+            content=io.BytesIO(rendered.content),
+        )
+    except BaseException:
+        # Free the claim so that the next request tries again (and reports the error).
+        Rendition.objects.filter(pk=rendition.pk, state=Rendition.State.RENDERING).delete()
+        raise
+    Rendition.objects.filter(pk=rendition.pk).update(
+        storage_key=key, size=len(rendered.content), state=Rendition.State.READY
+    )
+    rendition.storage_key, rendition.size = key, len(rendered.content)
+    rendition.state = Rendition.State.READY
+
+
+def rendition_ensure(
+    *, version: AssetVersion, steps: list[Step], transformation: str, fmt: str
+) -> Rendition:
+    """The ready rendition of `version` for normalised `transformation` in `fmt`.
+
+    Raises the renderer's BadRequest when the image cannot be transformed.
+    """
+    digest = rendition_digest(transformation=transformation, fmt=fmt)
+    # A ready rendition never changes (a new version gets new ones), so its key can be
+    # remembered: serving a cached rendition then costs what serving an original costs.
+    cache_key = f"medialib:rendition:{version.version_id}:{digest}"
+    remembered = cache.get(cache_key)
+    if remembered:
+        return Rendition(
+            version=version,
+            digest=digest,
+            transformation=transformation,
+            format=fmt,
+            storage_key=remembered,
+            state=Rendition.State.READY,
+        )
+    rendition = _rendition_ready(
+        version=version, steps=steps, transformation=transformation, fmt=fmt, digest=digest
+    )
+    cache.set(cache_key, rendition.storage_key, timeout=3600)
+    return rendition
+
+
+def _rendition_ready(
+    *, version: AssetVersion, steps: list[Step], transformation: str, fmt: str, digest: str
+) -> Rendition:
+    deadline = time.monotonic() + RENDER_CLAIM_TIMEOUT.total_seconds()
+    while True:
+        rendition = Rendition.objects.filter(version=version, digest=digest).first()
+        if rendition is not None and rendition.state == Rendition.State.READY:
+            return rendition
+        now = timezone.now()
+        if rendition is None:
+            try:
+                with transaction.atomic():
+                    rendition = Rendition.objects.create(
+                        version=version,
+                        digest=digest,
+                        transformation=transformation,
+                        format=fmt,
+                        claimed_at=now,
+                    )
+            except IntegrityError:
+                continue  # another request claimed it first: wait for its result
+            _render_into(rendition, version=version, steps=steps)
+            return rendition
+        stale = rendition.claimed_at < now - RENDER_CLAIM_TIMEOUT
+        if stale or time.monotonic() > deadline:
+            taken = Rendition.objects.filter(
+                pk=rendition.pk, claimed_at=rendition.claimed_at, state=Rendition.State.RENDERING
+            ).update(claimed_at=now)
+            if taken:
+                _render_into(rendition, version=version, steps=steps)
+                return rendition
+        time.sleep(_WAIT_STEP)
+
+
+def renditions_sweep() -> int:
+    """Delete the renditions of versions that are no longer current; return how many.
+
+    Safe to run twice or beside requests: a rendition of a current version is never
+    touched, and the stored objects are deleted after the rows' transaction commits.
+    """
+    stale = Rendition.objects.filter(
+        Q(version__isnull=True) | ~Q(version__asset__current_version=F("version"))
+    )
+    swept = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                stale.select_for_update(of=("self",))[:500].values_list("pk", "storage_key")
+            )
+            if not batch:
+                return swept
+            Rendition.objects.filter(pk__in=[pk for pk, _ in batch]).delete()
+            storage.delete_on_commit(key for _, key in batch)
+        swept += len(batch)
