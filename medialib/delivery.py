@@ -29,7 +29,8 @@ def _base_url(request: HttpRequest | None) -> str:
         return settings.PUBLIC_BASE_URL
     if request is not None:
         return request.build_absolute_uri("/").rstrip("/")
-    return ""
+    # Outside a request (a webhook body built on a worker): never a relative URL.
+    return settings.PUBLIC_BASE_URL_FALLBACK
 
 
 def path_url(

@@ -6,7 +6,14 @@ above the `v1/files/<file_id>` routes at the end, which match any segment.
 
 from django.urls import path, re_path
 
-from medialib.api import bulk_views, list_views, path_views, version_views, views
+from medialib.api import (
+    bulk_views,
+    extension_views,
+    list_views,
+    path_views,
+    version_views,
+    views,
+)
 
 upload_patterns = [
     path("api/v1/files/upload", views.FileUploadView.as_view(), name="api-file-upload"),
@@ -35,6 +42,12 @@ fixed_patterns: list = [
     path("v1/files/move", path_views.FileMoveView.as_view(), name="api-file-move"),
     path("v1/files/rename", path_views.FileRenameView.as_view(), name="api-file-rename"),
     path("v1/folder", path_views.FolderView.as_view(), name="api-folder"),
+    path("v1/extensions", extension_views.ExtensionListView.as_view(), name="api-extensions"),
+    path(
+        "v1/files/<str:file_id>/extension-runs",
+        extension_views.FileExtensionRunListView.as_view(),
+        name="api-file-extension-runs",
+    ),
     path(
         "v1/files/<str:file_id>/versions",
         version_views.FileVersionListView.as_view(),
