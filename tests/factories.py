@@ -70,7 +70,9 @@ class AssetFactory(factory.django.DjangoModelFactory):
             return
         content = extracted or make_image_bytes(**kwargs)
         image = Image.open(io.BytesIO(content))
-        key = default_storage.save(f"files/{asset.file_id}/v1/{asset.name}", ContentFile(content))
+        key = default_storage.save(
+            f"files/{asset.file_id}/v1/{asset.name}", ContentFile(content)
+        )
         version = AssetVersion.objects.create(
             asset=asset,
             number=1,
