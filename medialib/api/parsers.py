@@ -8,9 +8,16 @@ from typing import IO, Any
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from core.exceptions import BadRequest
+from medialib.services import rules
+
 
 class JsonObjectParser(JSONParser):
-    """JSONParser for bodies that must be an object, as every JSON body of the API is."""
+    """JSONParser for bodies that must be an object, as every JSON body of the API is.
+
+    The body is bounded in size and depth before it is parsed, and no string in it may
+    hold NUL (medialib.services.rules.clean_json_text).
+    """
 
     def parse(
         self,
@@ -18,10 +25,12 @@ class JsonObjectParser(JSONParser):
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        limit = rules.MAX_JSON_BODY_BYTES
+        raw = stream.read(limit + 1) if stream is not None else b""
         try:
-            data = super().parse(stream, media_type, parser_context)
-        except ParseError as error:
-            raise ParseError(f"The request body is not valid JSON: {error.detail}") from None
+            data = rules.clean_json_text(raw or b"", field="The request body", max_bytes=limit)
+        except BadRequest as error:
+            raise ParseError(error.message) from None
         if not isinstance(data, dict):
             raise ParseError("The request body must be a JSON object.")
         return data
