@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.exceptions import BadRequest
-from medialib.services.rules import clean_json_text, clean_no_nul
 from extensions import registry
 from extensions.providers.base import (
     ExtensionParamsError,
 )
+from medialib.services.rules import clean_json_text, clean_no_nul
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from core.exceptions import BadRequest, NotAuthenticated
-from medialib.services import rules
 from medialib.models import (
     ApiKey,
     UploadToken,
 )
+from medialib.services import rules
 
 API_KEY_PREFIX_LENGTH = 10
 API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
