@@ -134,7 +134,16 @@ def text_is_storable(value: str, *, max_chars: int) -> bool:
 
 
 def _fit_name(name: str, *, max_chars: int = MAX_NAME_LENGTH) -> bool:
-    return len(name) <= max_chars and len(name.encode("utf-8")) <= MAX_NAME_BYTES
+    return _name_too_long(name, max_chars=max_chars) == ""
+
+
+def _name_too_long(name: str, *, max_chars: int = MAX_NAME_LENGTH) -> str:
+    """How `name` breaks the name limits ("" when it does not)."""
+    if len(name) > max_chars:
+        return f"longer than {max_chars} characters."
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        return f"longer than {MAX_NAME_BYTES} bytes of UTF-8."
+    return ""
 
 
 def _is_name_character(character: str) -> bool:
@@ -156,11 +165,8 @@ def clean_file_name(value: str, *, field: str = "fileName") -> str:
     cleaned = _DOTS.sub(".", cleaned).strip()
     if cleaned in ("", "."):
         raise BadRequest(f"{field} is empty, or has no usable character.")
-    if not _fit_name(cleaned):
-        raise BadRequest(
-            f"{field} is longer than {MAX_NAME_LENGTH} characters or {MAX_NAME_BYTES} "
-            "bytes of UTF-8."
-        )
+    if problem := _name_too_long(cleaned):
+        raise BadRequest(f"{field} is {problem}")
     return cleaned
 
 
@@ -197,11 +203,9 @@ def clean_folder_path(value: object, *, field: str = "folder") -> str:
     if len(segments) > MAX_FOLDER_DEPTH:
         raise refused(f"folder is nested deeper than {MAX_FOLDER_DEPTH} levels.")
     segments = ["".join(c if _is_name_character(c) else "_" for c in s) for s in segments]
-    if not all(_fit_name(segment) for segment in segments):
-        raise refused(
-            f"A folder name is longer than {MAX_NAME_LENGTH} characters or {MAX_NAME_BYTES} "
-            "bytes of UTF-8."
-        )
+    for segment in segments:
+        if problem := _name_too_long(segment):
+            raise refused(f"A folder name is {problem}")
     path = "/" + "/".join(segments)
     if len(path) > Folder._meta.get_field("path").max_length:
         raise refused("folder is too long.")
