@@ -65,6 +65,26 @@ def env_list(name: str, default: str = "") -> list[str]:
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
+# Development settings of the checkout that `make run` prepared -------------------------
+# `make run` writes the variables it chose (DEBUG, ALLOWED_HOSTS, PUBLIC_BASE_URL) to
+# var/run.env, so `python manage.py ...` in the same checkout runs with them, as the
+# README's commands expect. The environment always wins over the file.
+RUN_ENV_FILE = VAR_DIR / "run.env"
+
+
+def _load_run_env(path: Path) -> None:
+    if not path.is_file():
+        return
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, value = line.split("=", 1)
+        os.environ.setdefault(name.strip(), value.strip())
+
+
+_load_run_env(RUN_ENV_FILE)
+
 DEBUG = env_bool("DEBUG", False)
 
 
@@ -90,6 +110,28 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Absolute base of the URLs the API returns (`url`, `thumbnail`); empty means
 # "the host of the request".
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL").rstrip("/")
+
+
+def _public_base_url_fallback() -> str:
+    """The base of URLs built outside a request (webhook bodies) when PUBLIC_BASE_URL is unset.
+
+    With DEBUG: http://localhost:$PORT. Otherwise https:// and the first host name of
+    ALLOWED_HOSTS; with none usable, starting is an error, never a relative URL on the wire.
+    """
+    if PUBLIC_BASE_URL:
+        return PUBLIC_BASE_URL
+    if DEBUG:
+        return f"http://localhost:{env_int('PORT', 8000)}"
+    for host in ALLOWED_HOSTS:
+        if host and host != "*" and not host.startswith("."):
+            return f"https://{host}"
+    raise ImproperlyConfigured(
+        "PUBLIC_BASE_URL is not set (e.g. https://media.example.com) and ALLOWED_HOSTS names "
+        "no host to derive it from; webhook bodies need absolute file URLs."
+    )
+
+
+PUBLIC_BASE_URL_FALLBACK = _public_base_url_fallback()
 
 INSTALLED_APPS = [
     "django.contrib.admin",

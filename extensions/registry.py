@@ -75,11 +75,35 @@ def _number(item: dict[str, Any], key: str, *, low: float, high: float) -> float
     return value
 
 
+# The SDK's typed auto-tagging fields are snake_case, and its upload serialises
+# `extensions` to a JSON string before renaming keys, so uploads send these spellings
+# where updates send ImageKit's camelCase.
+AUTO_TAGGING_ALIASES = {"max_tags": "maxTags", "min_confidence": "minConfidence"}
+
+
+def _camel_case_keys(item: dict[str, Any], aliases: dict[str, str]) -> dict[str, Any]:
+    """`item` with each alias renamed; an item giving both spellings must agree."""
+    item = dict(item)
+    for alias, key in aliases.items():
+        if alias not in item:
+            continue
+        value = item.pop(alias)
+        if key in item and item[key] != value:
+            raise ExtensionParamsError(
+                f"{key} and {alias} are the same parameter and differ; send one of them",
+                field=key,
+            )
+        item.setdefault(key, value)
+    return item
+
+
 def validate_auto_tagging(item: dict[str, Any]) -> dict[str, Any]:
-    """Return {"minConfidence", "maxTags"} of an auto-tagging item."""
+    """Return {"minConfidence", "maxTags"} of an auto-tagging item (either spelling)."""
+    item = _camel_case_keys(item, AUTO_TAGGING_ALIASES)
     _refuse_unknown_keys(item, {"minConfidence", "maxTags"})
     min_confidence = _number(item, "minConfidence", low=0, high=100)
-    max_tags = _number(item, "maxTags", low=1, high=MAX_TAGS_LIMIT)
+    # ImageKit documents maxTags 0-30; 0 keeps no tag.
+    max_tags = _number(item, "maxTags", low=0, high=MAX_TAGS_LIMIT)
     if isinstance(max_tags, float):
         if not max_tags.is_integer():
             raise ExtensionParamsError("maxTags must be a whole number", field="maxTags")

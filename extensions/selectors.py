@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from extensions import registry
 from extensions.models import ExtensionRun, UnitAccount
 from medialib.models import Asset
 
@@ -90,3 +92,45 @@ def unit_balance() -> int:
     """The units left (the initial grant while the account has not been used)."""
     account = UnitAccount.objects.filter(name=UnitAccount.DEFAULT_NAME).first()
     return account.balance if account else settings.EXTENSIONS_INITIAL_UNITS
+
+
+# Which backend serves each extension ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExtensionBackendState:
+    """One extension and the backend that would serve a run of it if one started now."""
+
+    name: str
+    label: str
+    # The provider name recorded on runs (`google-cloud-vision`, `local-auto-tagging`),
+    # or "" when nothing can serve the extension on this server.
+    backend: str
+    # Whether the extension's own provider has its credentials (the offline fallback
+    # does not count: it serves the public name without them).
+    configured: bool
+    # True when the offline fallback serves the name because no credentials are set.
+    fallback: bool
+    units: int
+
+
+def extension_backends() -> list[ExtensionBackendState]:
+    """Every extension of the registry, in its order, with the backend serving it now."""
+    states = []
+    for extension in registry.EXTENSIONS.values():
+        configured = any(
+            provider is not None and provider.is_configured()
+            for provider in (backend.load() for backend in extension.backends)
+        )
+        resolved = extension.resolve()
+        states.append(
+            ExtensionBackendState(
+                name=extension.name,
+                label=extension.label,
+                backend=resolved.provider.name if resolved else "",
+                configured=configured,
+                fallback=bool(resolved and resolved.backend not in extension.backends),
+                units=extension.units,
+            )
+        )
+    return states

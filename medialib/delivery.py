@@ -42,7 +42,16 @@ def _base_url(request: HttpRequest | None) -> str:
         return settings.PUBLIC_BASE_URL
     if request is not None:
         return request.build_absolute_uri("/").rstrip("/")
+    # Same-origin pages (admin, UI) built without a request; the wire uses absolute_url().
     return ""
+
+
+def absolute_url(url: str) -> str:
+    """`url` made absolute for the wire: built outside a request (a webhook body on a
+    worker), it is relative, and ImageKit's file object never is."""
+    if url.startswith("/"):
+        return settings.PUBLIC_BASE_URL_FALLBACK + url
+    return url
 
 
 def path_url(

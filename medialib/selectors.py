@@ -33,6 +33,9 @@ def asset_get(*, file_id: str) -> Asset:
 
 
 def asset_for_path(*, file_path: str) -> Asset | None:
+    """The file at `file_path`, or None (a path that could not be stored matches nothing)."""
+    if "\x00" in file_path or len(file_path) > Asset._meta.get_field("file_path").max_length:
+        return None
     return Asset.objects.select_related("current_version").filter(file_path=file_path).first()
 
 

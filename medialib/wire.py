@@ -102,8 +102,10 @@ def file_details(
         "fileId": asset.file_id,
         "name": asset.name,
         "filePath": asset.file_path,
-        "url": delivery.file_url(asset=asset, request=request),
-        "thumbnail": delivery.thumbnail_url(asset=asset, version=version, request=request),
+        "url": delivery.absolute_url(delivery.file_url(asset=asset, request=request)),
+        "thumbnail": delivery.absolute_url(
+            delivery.thumbnail_url(asset=asset, version=version, request=request)
+        ),
         "fileType": asset.file_type,
         "mime": version.mime,
         "size": version.size,

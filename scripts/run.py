@@ -44,16 +44,48 @@ def stop(children: list[tuple[str, subprocess.Popen]]) -> None:
             process.wait()
 
 
+# The variables `make run` chooses, kept in var/run.env: config/settings.py reads them
+# there, so `python manage.py ...` in this checkout runs with the same settings.
+RUN_ENV_NAMES = ("DEBUG", "ALLOWED_HOSTS", "PUBLIC_BASE_URL")
+
+
+def public_host(host: str) -> str:
+    """The name a browser on this machine uses for a server bound to `host`."""
+    return "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "") else host  # noqa: S104
+
+
+def prepare_environment(environ: dict[str, str]) -> Path:
+    """Fill in the development defaults in `environ` and write them to var/run.env."""
+    environ.setdefault("DEBUG", "true")
+    port = environ.setdefault("PORT", "8000")
+    host = environ.setdefault("HOST", "127.0.0.1")
+    environ.setdefault("ALLOWED_HOSTS", f"localhost,127.0.0.1,[::1],{host}")
+    # Webhook bodies are built on the worker, outside any request: they need this to
+    # carry absolute `url` and `thumbnail`, as GET /v1/files/{fileId}/details does.
+    environ.setdefault("PUBLIC_BASE_URL", f"http://{public_host(host)}:{port}")
+    var_dir = Path(environ.get("VAR_DIR") or ROOT / "var")
+    var_dir.mkdir(parents=True, exist_ok=True)
+    run_env = var_dir / "run.env"
+    lines = [f"{name}={environ[name]}" for name in RUN_ENV_NAMES]
+    run_env.write_text(
+        "# Written by `make run`: the development settings of manage.py commands in this\n"
+        "# checkout (variables set in the environment win). Delete it for production.\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+    return run_env
+
+
 def main() -> int:
-    os.environ.setdefault("DEBUG", "true")
-    port = os.environ.setdefault("PORT", "8000")
-    host = os.environ.get("HOST", "127.0.0.1")
-    os.environ.setdefault("ALLOWED_HOSTS", f"localhost,127.0.0.1,[::1],{host}")
+    prepare_environment(os.environ)  # type: ignore[arg-type]
+    port = os.environ["PORT"]
+    host = os.environ["HOST"]
 
     manage("migrate", "--noinput", "-v", "0")
     manage("collectstatic", "--noinput", "-v", "0")
     manage("bootstrap")
     manage("buildmodels")
+    manage("extensionbackends")
 
     queues = "default,providers-io,providers-cpu,webhooks"
     children = [
@@ -99,7 +131,7 @@ def main() -> int:
         start("beat", [str(BIN / "celery"), "-A", "config", "beat", "-l", "INFO"]),
     ]
 
-    base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"  # noqa: S104
+    base = f"http://{public_host(host)}:{port}"
     print(
         f"\n  UI:       {base}/\n  Admin:    {base}/admin/\n  API docs: {base}/api/docs/\n"
         f"  Health:   {base}/healthz\n\nCtrl-C stops everything.\n",

@@ -6,6 +6,8 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+# Production settings need a host to build absolute URLs outside requests from.
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 # Worker and live-server threads then close their connections after each task or
 # request, so PostgreSQL's test database can be dropped at the end of the run.
 os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")

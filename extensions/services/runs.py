@@ -161,24 +161,35 @@ def _mark_failed_unsaved(run: ExtensionRun, code: str, message: str) -> None:
     run.next_attempt_at = None
 
 
-def extension_runs_start(*, runs: Iterable[ExtensionRun]) -> None:
+def extension_runs_start(*, runs: Iterable[ExtensionRun]) -> dict[int, str]:
     """Start runs AFTER commit: sync-first runs within EXTENSIONS_SYNC_BUDGET, the rest queued.
 
     The budget is shared by all sync runs of the call. A run that does not finish in time
     goes on asynchronously (`pending`). A broker that is down is tolerated (the sweep
     sends the runs later). Refreshes `runs`.
+
+    Returns {run id: its status when this call let go of it}: `pending` for every run
+    handed to a worker, even one a fast worker has finished since (ImageKit's answer for
+    an asynchronous extension is `pending` whatever the timing).
     """
     runs = list(runs)
     deadline = time.monotonic() + settings.EXTENSIONS_SYNC_BUDGET
+    handed_off: set[int] = set()
     for run in runs:
         if run.status != ExtensionRun.Status.PENDING:
             continue
         if run.mode == ExtensionRun.Mode.SYNC and time.monotonic() < deadline:
-            extension_run_execute(run_id=run.pk, deadline=deadline)
+            attempt = extension_run_execute(run_id=run.pk, deadline=deadline)
+            if attempt is None or attempt.status == ExtensionRun.Status.PENDING:
+                handed_off.add(run.pk)
         else:
             _run_queue_async(run=run)
+            handed_off.add(run.pk)
     for run in runs:
         run.refresh_from_db()
+    return {
+        run.pk: ExtensionRun.Status.PENDING if run.pk in handed_off else run.status for run in runs
+    }
 
 
 def extensions_request(
@@ -558,6 +569,8 @@ class ExtensionRuns:
     overwrite_ai_tags: bool = True
     requested_by: AbstractBaseUser | None = None
     runs: list[ExtensionRun] = field(default_factory=list)
+    # {run id: status} as the request left each run (see extension_runs_start).
+    statuses: dict[int, str] = field(default_factory=dict)
 
     def in_transaction(self, *, asset: Asset, version: AssetVersion) -> None:
         self.runs = extension_runs_create(
@@ -570,4 +583,8 @@ class ExtensionRuns:
         )
 
     def after_commit(self) -> None:
-        extension_runs_start(runs=self.runs)
+        self.statuses = extension_runs_start(runs=self.runs)
+
+    def extension_status(self) -> dict[str, str]:
+        """The response's `extensionStatus`: {name: status as the request left the run}."""
+        return {run.name: self.statuses.get(run.pk, run.status) for run in self.runs}

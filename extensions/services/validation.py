@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +10,7 @@ from extensions import registry
 from extensions.providers.base import (
     ExtensionParamsError,
 )
+from medialib.services.rules import clean_json_text, clean_no_nul
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,13 @@ def clean_extensions(raw: Any) -> list[ExtensionRequest]:
         return []
     if isinstance(raw, str | bytes):
         try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise BadRequest("extensions must be a JSON array of extension objects.") from None
+            raw = clean_json_text(raw, field="extensions")
+        except BadRequest as error:
+            raise BadRequest(
+                f"extensions must be a JSON array of extension objects: {error.message}"
+            ) from None
+    else:
+        clean_no_nul(raw, field="extensions")
     if not isinstance(raw, list):
         raise BadRequest("extensions must be a JSON array of extension objects.")
     requests: list[ExtensionRequest] = []

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 
-from extensions.selectors import extension_status, latest_extension_status
+from extensions.selectors import latest_extension_status
 from extensions.services import ExtensionRequest, ExtensionRuns
 from medialib import wire
 from medialib.models import Asset
@@ -38,7 +38,7 @@ def extension_runs_requested(
 
 def extension_status_of(runs: ExtensionRuns | None) -> dict[str, str] | None:
     """The response's `extensionStatus`: None (absent) when no extension was asked for."""
-    return None if runs is None else extension_status(runs=runs.runs)
+    return None if runs is None else dict(sorted(runs.extension_status().items()))
 
 
 def file_details_with_status(*, asset: Asset, request: HttpRequest) -> dict[str, Any]:

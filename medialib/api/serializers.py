@@ -10,7 +10,6 @@ names the field in the same words whichever endpoint takes it; DRF's own checks
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -67,10 +66,10 @@ class JsonStringField(serializers.Field):
         if isinstance(data, str):
             if data.strip() == "":
                 return None
-            try:
-                data = json.loads(data)
-            except ValueError as error:
-                self.fail("invalid", error=str(error))
+            data = rules.clean_json_text(data, field=self.field_name)
+        else:
+            # Already parsed from a JSON body, whose parser bounded it.
+            rules.clean_no_nul(data, field=self.field_name)
         if self.expect_object and data is not None and not isinstance(data, dict):
             raise serializers.ValidationError("must be a JSON object.")
         return data
@@ -101,8 +100,10 @@ class UploadSourceField(serializers.Field):
     """The `file` part: binary, or text holding an http(s) URL or base64 (a data: URI too)."""
 
     def to_internal_value(self, data: Any) -> UploadedFile | str:
-        if isinstance(data, UploadedFile | str):
+        if isinstance(data, UploadedFile):
             return data
+        if isinstance(data, str):
+            return rules.clean_no_nul(data, field="file")
         raise serializers.ValidationError("must be a file, an http(s) URL or base64 text.")
 
     def to_representation(self, value: Any) -> str:

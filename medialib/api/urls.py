@@ -8,6 +8,7 @@ from django.urls import path, re_path
 
 from medialib.api import (
     bulk_views,
+    extension_views,
     list_views,
     named_transformation_views,
     path_views,
@@ -42,6 +43,12 @@ fixed_patterns: list = [
     path("v1/files/move", path_views.FileMoveView.as_view(), name="api-file-move"),
     path("v1/files/rename", path_views.FileRenameView.as_view(), name="api-file-rename"),
     path("v1/folder", path_views.FolderView.as_view(), name="api-folder"),
+    path("v1/extensions", extension_views.ExtensionListView.as_view(), name="api-extensions"),
+    path(
+        "v1/files/<str:file_id>/extension-runs",
+        extension_views.FileExtensionRunListView.as_view(),
+        name="api-file-extension-runs",
+    ),
     path(
         "v1/named-transformations",
         named_transformation_views.NamedTransformationListView.as_view(),

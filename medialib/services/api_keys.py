@@ -21,10 +21,13 @@ from medialib.models import (
     ApiKey,
     UploadToken,
 )
+from medialib.services import rules
 
 API_KEY_PREFIX_LENGTH = 10
 API_KEY_TOUCH_INTERVAL = timedelta(minutes=1)
 UPLOAD_SIGNATURE_MAX_AHEAD = timedelta(hours=1)
+# "private_<prefix>_<secret>": far below this; longer is no key of ours.
+MAX_KEY_LENGTH = 256
 
 
 def hash_api_key_secret(secret: str) -> str:
@@ -83,6 +86,9 @@ def api_key_create(
 
 def api_key_for_private_key(*, private_key: str) -> ApiKey | None:
     """The active key whose private key this is, or None."""
+    # NUL or an absurd length can match no key (and PostgreSQL refuses NUL in a query).
+    if not rules.text_is_storable(private_key, max_chars=MAX_KEY_LENGTH):
+        return None
     marker, _, rest = private_key.partition("_")
     prefix, _, secret = rest.partition("_")
     if marker != "private" or not prefix or not secret:
@@ -143,11 +149,16 @@ def upload_signature_verify(*, public_key: str, signature: str, expire: str, tok
     Raises NotAuthenticated (unknown key, bad signature) or BadRequest (expire
     missing, past or more than an hour ahead; token missing or used before).
     """
-    api_key = ApiKey.objects.filter(public_key=public_key, revoked_at__isnull=True).first()
+    public_key_field = ApiKey._meta.get_field("public_key")
+    api_key = None
+    if rules.text_is_storable(public_key, max_chars=public_key_field.max_length):
+        api_key = ApiKey.objects.filter(public_key=public_key, revoked_at__isnull=True).first()
     if api_key is None:
         raise NotAuthenticated("Your account cannot be authenticated.")
     if not token or not signature or not expire:
         raise BadRequest("Client-side uploads need signature, expire and token.")
+    if rules.NUL in token:
+        raise BadRequest("The token must not contain NUL characters.")
     if len(token) > UploadToken._meta.get_field("token").max_length:
         raise BadRequest("The token is too long.")
     try:

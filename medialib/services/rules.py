@@ -42,6 +42,110 @@ class Unset:
 UNSET: Any = Unset()
 
 
+# Text and JSON bounds ----------------------------------------------------------------
+# Every JSON body and JSON-string field is bounded in size and depth BEFORE it is parsed
+# (the parser's recursion limit would otherwise escape as a 500), and no string may hold
+# NUL, which PostgreSQL refuses in text and in jsonb.
+
+MAX_JSON_DEPTH = 32
+MAX_JSON_BODY_BYTES = 1024 * 1024
+MAX_JSON_FIELD_BYTES = 256 * 1024
+# A name is one path segment on the file system too, where the limit is in bytes.
+MAX_NAME_BYTES = 255
+NUL = "\x00"
+
+
+def json_depth_exceeds(text: str, max_depth: int) -> bool:
+    """True when `text` nests arrays/objects deeper than `max_depth` (strings skipped)."""
+    depth = 0
+    in_string = escaped = False
+    for character in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif character == "\\":
+                escaped = True
+            elif character == '"':
+                in_string = False
+        elif character == '"':
+            in_string = True
+        elif character in "[{":
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif character in "]}":
+            depth -= 1
+    return False
+
+
+def _contains_nul(value: Any) -> bool:
+    # Iterative: the value's depth is already bounded, but a walk needs no recursion.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def clean_json_text(text: str | bytes, *, field: str, max_bytes: int = MAX_JSON_FIELD_BYTES) -> Any:
+    """Parse JSON text bounded in size and depth, with no NUL in any string.
+
+    Raises BadRequest naming `field` ("The request body" for a whole body).
+    """
+    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise BadRequest(f"{field} is larger than {max_bytes} bytes.")
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest(f"{field} is not valid UTF-8.") from None
+    if json_depth_exceeds(text, MAX_JSON_DEPTH):
+        raise BadRequest(f"{field} is nested deeper than {MAX_JSON_DEPTH} levels.")
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise BadRequest(f"{field} is not valid JSON: {error}.") from None
+    clean_no_nul(value, field=field)
+    return value
+
+
+def clean_no_nul(value: Any, *, field: str) -> Any:
+    """`value` (a string or parsed JSON) unchanged, or BadRequest if a string in it holds NUL."""
+    if _contains_nul(value):
+        raise BadRequest(f"{field} must not contain NUL characters.")
+    return value
+
+
+def text_is_storable(value: str, *, max_chars: int) -> bool:
+    """True when `value` can be stored or looked up: no NUL, at most `max_chars` characters.
+
+    For values only compared with stored ones (keys, tokens, paths): one that fails
+    matches nothing, so the caller answers as for an unknown value.
+    """
+    return NUL not in value and len(value) <= max_chars
+
+
+def _fit_name(name: str, *, max_chars: int = MAX_NAME_LENGTH) -> bool:
+    return _name_too_long(name, max_chars=max_chars) == ""
+
+
+def _name_too_long(name: str, *, max_chars: int = MAX_NAME_LENGTH) -> str:
+    """How `name` breaks the name limits ("" when it does not)."""
+    if len(name) > max_chars:
+        return f"longer than {max_chars} characters."
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        return f"longer than {MAX_NAME_BYTES} bytes of UTF-8."
+    return ""
+
+
 def _is_name_character(character: str) -> bool:
     # Letters, marks and digits of any script, space, "." and "-" (ImageKit's rule).
     return character in " .-" or unicodedata.category(character)[0] in "LMN"
@@ -61,8 +165,8 @@ def clean_file_name(value: str, *, field: str = "fileName") -> str:
     cleaned = _DOTS.sub(".", cleaned).strip()
     if cleaned in ("", "."):
         raise BadRequest(f"{field} is empty, or has no usable character.")
-    if len(cleaned) > MAX_NAME_LENGTH:
-        raise BadRequest(f"{field} is longer than {MAX_NAME_LENGTH} characters.")
+    if problem := _name_too_long(cleaned):
+        raise BadRequest(f"{field} is {problem}")
     return cleaned
 
 
@@ -99,8 +203,9 @@ def clean_folder_path(value: object, *, field: str = "folder") -> str:
     if len(segments) > MAX_FOLDER_DEPTH:
         raise refused(f"folder is nested deeper than {MAX_FOLDER_DEPTH} levels.")
     segments = ["".join(c if _is_name_character(c) else "_" for c in s) for s in segments]
-    if any(len(segment) > MAX_NAME_LENGTH for segment in segments):
-        raise refused(f"A folder name is longer than {MAX_NAME_LENGTH} characters.")
+    for segment in segments:
+        if problem := _name_too_long(segment):
+            raise refused(f"A folder name is {problem}")
     path = "/" + "/".join(segments)
     if len(path) > Folder._meta.get_field("path").max_length:
         raise refused("folder is too long.")
@@ -120,6 +225,11 @@ def unique_file_name(name: str) -> str:
     """`name` with ImageKit's random suffix before the extension: photo_Ab3dE5fGh.jpg."""
     stem, extension = os.path.splitext(name)
     suffix = "".join(secrets.choice(_UNIQUE_ALPHABET) for _ in range(UNIQUE_SUFFIX_LENGTH))
+    # The stem gives way so the name still fits the column and the file system's limit.
+    while stem and not _fit_name(f"{stem}_{suffix}{extension}"):
+        stem = stem[:-1]
+    if not _fit_name(f"{stem}_{suffix}{extension}"):
+        extension = ""
     return f"{stem}_{suffix}{extension}"
 
 

@@ -43,7 +43,7 @@ def test_it_answers_an_upload_with_the_tags_of_a_sync_run(api_client, vision_fak
 
 
 def test_it_refuses_invalid_extensions_before_storing_anything(api_client) -> None:
-    extensions = json.dumps([{"name": "google-auto-tagging", "minConfidence": 50, "maxTags": 0}])
+    extensions = json.dumps([{"name": "google-auto-tagging", "minConfidence": 50, "maxTags": 31}])
 
     response = upload(api_client, extensions=extensions)
 

@@ -39,6 +39,33 @@ def test_it_accepts_every_public_extension_from_a_json_string() -> None:
     ]
 
 
+def test_it_takes_the_sdks_snake_case_spelling_of_auto_tagging_fields() -> None:
+    raw = json.dumps(
+        [
+            {"name": "google-auto-tagging", "max_tags": 5, "min_confidence": 80},
+            # Both spellings of the same value are one parameter given twice: accepted.
+            {"name": "aws-auto-tagging", "maxTags": 3, "max_tags": 3, "min_confidence": 0},
+        ]
+    )
+
+    assert clean_extensions(raw) == [
+        ExtensionRequest("google-auto-tagging", {"minConfidence": 80, "maxTags": 5}),
+        ExtensionRequest("aws-auto-tagging", {"minConfidence": 0, "maxTags": 3}),
+    ]
+
+
+def test_it_accepts_the_full_documented_ranges() -> None:
+    low, high = clean_extensions(
+        [
+            {"name": "google-auto-tagging", "minConfidence": 0, "maxTags": 0},
+            {"name": "aws-auto-tagging", "minConfidence": 100, "maxTags": 30},
+        ]
+    )
+
+    assert low.params == {"minConfidence": 0, "maxTags": 0}
+    assert high.params == {"minConfidence": 100, "maxTags": 30}
+
+
 def test_it_takes_a_whole_float_as_max_tags() -> None:
     (request,) = clean_extensions([{**TAGGING, "maxTags": 7.0}])
 
@@ -88,8 +115,14 @@ def test_it_takes_a_whole_float_as_max_tags() -> None:
         ([{**TAGGING, "minConfidence": 100.5}], "minConfidence must be between 0 and 100"),
         ([{**TAGGING, "minConfidence": "50"}], "minConfidence must be a number"),
         ([{**TAGGING, "minConfidence": True}], "minConfidence must be a number"),
-        ([{**TAGGING, "maxTags": 0}], "maxTags must be between 1 and 30"),
-        ([{**TAGGING, "maxTags": 31}], "maxTags must be between 1 and 30"),
+        ([{**TAGGING, "maxTags": -1}], "maxTags must be between 0 and 30"),
+        ([{**TAGGING, "maxTags": 31}], "maxTags must be between 0 and 30"),
+        ([{**TAGGING, "max_tags": 6}], "maxTags and max_tags are the same parameter and differ"),
+        (
+            [{**TAGGING, "min_confidence": 51}],
+            "minConfidence and min_confidence are the same parameter and differ",
+        ),
+        ([{"name": "aws-auto-tagging", "max_tags": 99, "min_confidence": 5}], "maxTags must be"),
         ([{**TAGGING, "maxTags": 2.5}], "maxTags must be a whole number"),
         ([{**TAGGING, "maxTags": "5"}], "maxTags must be a number"),
         ([{**TAGGING, "maxTags": None}], "maxTags is required"),

@@ -46,6 +46,9 @@ def test_it_goes_on_asynchronously_when_the_sync_budget_runs_out(
     assert file_object["fileId"] == asset.file_id
     assert [tag["name"] for tag in file_object["AITags"]] == ["Cat", "Whiskers"]
     assert file_object["extensionStatus"] == {"google-auto-tagging": "success"}
+    # Built on a worker, outside any request: absolute like GET .../details, never relative.
+    assert file_object["url"] == f"https://testserver/f{asset.file_path}"
+    assert file_object["thumbnail"].startswith(f"https://testserver/f{asset.file_path}?tr=")
 
 
 def test_it_retries_transient_errors_then_succeeds(celery_worker, vision_fake, settings) -> None:
