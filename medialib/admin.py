@@ -14,7 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -299,17 +299,17 @@ class AssetAdmin(TermSearchMixin, admin.ModelAdmin):
     def search(self, queryset: QuerySet[Asset], term: str) -> QuerySet[Asset]:
         """Name (any part), fileId, or a whole tag or AI tag name; never duplicates."""
         names = selectors.tag_name_variants(term)
-        # Uncorrelated IN subqueries rather than EXISTS: OR-ed together, PostgreSQL
-        # runs both as hashed subplans either way, but costs correlated EXISTS per
-        # row (2.6M instead of 7.4k on 100,000 assets), which switched on JIT
-        # compilation and cost half a second per search.
-        matches = (
-            Q(name__icontains=term)
-            | Q(file_id=term.lower())
-            | Q(pk__in=AssetTag.objects.filter(tag__name__in=names).values("asset_id"))
-            | Q(pk__in=AITag.objects.filter(name__in=names).values("asset_id"))
+        # One uncorrelated IN over a union: each branch uses its own index (the
+        # trigram index on UPPER(name) of migration 0005 on PostgreSQL, the unique
+        # fileId, the tag and AI tag names), where conditions OR-ed together made
+        # PostgreSQL scan every asset and test each (330 ms per search on 100,000).
+        by_name = Asset.objects.filter(name__icontains=term).order_by().values("pk")
+        matching = by_name.union(
+            Asset.objects.filter(file_id=term.lower()).order_by().values("pk"),
+            AssetTag.objects.filter(tag__name__in=names).order_by().values("asset_id"),
+            AITag.objects.filter(name__in=names).order_by().values("asset_id"),
         )
-        return queryset.filter(matches)
+        return queryset.filter(pk__in=matching)
 
     # Assets change through the API and the UI only.
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-from django.db.models import Exists, Expression, OuterRef, Q
+from django.db.models import Expression, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Substr
 from django.db.models.lookups import Exact
@@ -320,7 +320,7 @@ class _Columns:
     private: str | None = None
     published: str | None = None
     custom_metadata: str | None = None
-    asset_id: str | None = None  # OuterRef to the asset's primary key, for tag subqueries
+    asset_id: str | None = None  # the column holding the asset's primary key, for tag subqueries
 
 
 _COLUMNS: dict[Kind, _Columns] = {
@@ -619,14 +619,23 @@ def _compile_path(condition: Condition, columns: _Columns, kind: Kind) -> Compil
 def _tag_exists(columns: _Columns, names: list[str], *, user: bool, ai: bool) -> Compiled:
     if columns.asset_id is None:
         return False
-    asset = OuterRef(columns.asset_id)
-    result: Compiled = False
-    # Exists subqueries, so an asset with several matching tags is returned once.
+    # One uncorrelated IN over the union of the matching assets' ids, so an asset with
+    # several matching tags is returned once. Correlated EXISTS subqueries OR-ed
+    # together made PostgreSQL guess that 75% of the assets match and walk the whole
+    # created_at index filtering each row (140 ms for 400 matches among 100,000); the
+    # union is estimated from the tag name indexes, hashed, and joined on the primary
+    # key (see tests/medialib/test_search_plans.py).
+    subqueries = []
     if user:
-        result = _or(result, Q(Exists(AssetTag.objects.filter(asset=asset, tag__name__in=names))))
+        subqueries.append(
+            AssetTag.objects.filter(tag__name__in=names).order_by().values("asset_id")
+        )
     if ai:
-        result = _or(result, Q(Exists(AITag.objects.filter(asset=asset, name__in=names))))
-    return result
+        subqueries.append(AITag.objects.filter(name__in=names).order_by().values("asset_id"))
+    if not subqueries:
+        return False
+    matching = subqueries[0].union(*subqueries[1:]) if len(subqueries) > 1 else subqueries[0]
+    return Q(**{f"{columns.asset_id}__in": matching})
 
 
 def any_tag_q(names: list[str], *, kind: Kind = "file") -> Q:
