@@ -6,7 +6,7 @@ above the `v1/files/<file_id>` routes at the end, which match any segment.
 
 from django.urls import path, re_path
 
-from medialib.api import bulk_views, list_views, path_views, version_views, views
+from medialib.api import account_views, bulk_views, list_views, path_views, version_views, views
 
 upload_patterns = [
     path("api/v1/files/upload", views.FileUploadView.as_view(), name="api-file-upload"),
@@ -14,6 +14,16 @@ upload_patterns = [
 
 # Put fixed `v1/...` routes here, before the catch-all file routes below.
 fixed_patterns: list = [
+    path(
+        "v1/accounts/webhooks",
+        account_views.AccountWebhookListView.as_view(),
+        name="api-account-webhooks",
+    ),
+    path(
+        "v1/accounts/webhooks/<str:endpoint_id>",
+        account_views.AccountWebhookView.as_view(),
+        name="api-account-webhook",
+    ),
     path("v1/files", list_views.FileListView.as_view(), name="api-file-list"),
     path("v1/files/addTags", bulk_views.FilesAddTagsView.as_view(), name="api-files-add-tags"),
     path(
