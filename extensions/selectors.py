@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
-from extensions.models import ExtensionRun, UnitAccount
+from extensions.models import ExtensionRun, UnitAccount, UnitLedgerEntry
 from medialib.models import Asset
 
 # The latest run of each extension of an asset ------------------------------------------
@@ -85,3 +85,13 @@ def unit_balance() -> int:
     """The units left (the initial grant while the account has not been used)."""
     account = UnitAccount.objects.filter(name=UnitAccount.DEFAULT_NAME).first()
     return account.balance if account else settings.EXTENSIONS_INITIAL_UNITS
+
+
+def units_used(*, start: datetime, end: datetime) -> int:
+    """Units spent from `start` (included) to `end` (excluded): reserved less refunded."""
+    delta = UnitLedgerEntry.objects.filter(
+        created_at__gte=start,
+        created_at__lt=end,
+        reason__in=[UnitLedgerEntry.Reason.RESERVE, UnitLedgerEntry.Reason.REFUND],
+    ).aggregate(total=Sum("delta"))["total"]
+    return max(0, -(delta or 0))

@@ -236,3 +236,13 @@ class UploadToken(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class BandwidthDay(models.Model):
+    """Bytes served by `/f/` on one (UTC) day: the `bandwidthBytes` of /v1/accounts/usage."""
+
+    day = models.DateField(unique=True)
+    bytes = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.bytes} bytes"

@@ -54,4 +54,7 @@ def serve_file(request: HttpRequest, file_path: str) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     # Uploaded SVG or HTML must not run scripts in this site's origin.
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    # Counted for /v1/accounts/usage; an S3 redirect sends the object from there.
+    sent = 0 if request.method == "HEAD" else int(response.get("Content-Length") or version.size)
+    services.bandwidth_record(nbytes=sent)
     return response

@@ -14,6 +14,18 @@ upload_patterns = [
 
 # Put fixed `v1/...` routes here, before the catch-all file routes below.
 fixed_patterns: list = [
+    path("v1/accounts/usage", account_views.AccountUsageView.as_view(), name="api-account-usage"),
+    re_path(
+        r"^v1/accounts/(?P<feature>origins|url-endpoints|usage-analytics)(?P<rest>/.*)?$",
+        account_views.account_feature_not_offered,
+        name="api-account-not-offered",
+    ),
+    path("v1/files/purge", account_views.PurgeView.as_view(), name="api-purge"),
+    path(
+        "v1/files/purge/<str:request_id>",
+        account_views.PurgeStatusView.as_view(),
+        name="api-purge-status",
+    ),
     path(
         "v1/accounts/webhooks",
         account_views.AccountWebhookListView.as_view(),

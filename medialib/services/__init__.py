@@ -5,6 +5,7 @@
 - `versions`: storing content, adding, copying, restoring, deleting, pruning versions
 - `assets`: details updates, tags, deletion, folders made on the way
 - `uploads`: uploads (a new file or a new version at the same path)
+- `usage`: bytes served by `/f/` per day and bytes stored
 - `ai_tags`: AI tags written by extensions, removed by clients, copied with files
 """
 
@@ -44,6 +45,7 @@ from medialib.services.rules import (
     join_file_path,
 )
 from medialib.services.uploads import UploadResult, upload_file
+from medialib.services.usage import bandwidth_bytes, bandwidth_record, storage_bytes
 from medialib.services.versions import (
     asset_version_add,
     asset_version_delete,
@@ -76,6 +78,8 @@ __all__ = [
     "asset_versions_append",
     "asset_versions_prune",
     "assets_delete",
+    "bandwidth_bytes",
+    "bandwidth_record",
     "clean_ai_tag_names",
     "clean_custom_coordinates",
     "clean_custom_metadata",
@@ -92,6 +96,7 @@ __all__ = [
     "hash_api_key_secret",
     "join_file_path",
     "removing_written_on_error",
+    "storage_bytes",
     "upload_file",
     "upload_signature",
     "upload_signature_verify",
