@@ -246,3 +246,28 @@ class BandwidthDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.bytes} bytes"
+
+
+def generate_field_id() -> str:
+    return secrets.token_hex(12)
+
+
+class CustomMetadataField(models.Model):
+    """A declared `customMetadata` key (`/v1/customMetadataFields`) with its type and limits.
+
+    Deleting one hides it (`deleted`): files keep their values, and `includeDeleted` lists it.
+    """
+
+    field_id = models.CharField(max_length=24, unique=True, default=generate_field_id)
+    name = models.CharField(max_length=128, unique=True)
+    label = models.CharField(max_length=128)
+    description = models.TextField(blank=True)
+    schema = models.JSONField()
+    deleted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -23,6 +23,8 @@ from medialib import services as medialib_services
 from medialib.api.library_docs import errors
 from medialib.api.parsers import JsonObjectParser
 from medialib.api.serializers import StrictBooleanField
+from medialib.models import CustomMetadataField
+from medialib.services import metadata_fields
 from medialib.wire import iso_timestamp
 from webhooks import services as webhook_services
 from webhooks.models import WebhookEndpoint
@@ -212,3 +214,82 @@ def account_feature_not_offered(request: HttpRequest, feature: str, rest: str = 
         "help": "Files are stored and served by this server; see the README's SDK table.",
     }
     return JsonResponse(body, status=404)
+
+
+# --- custom metadata fields ------------------------------------------------------------
+
+
+def metadata_field_object(field: CustomMetadataField) -> dict[str, Any]:
+    """The SDK's `CustomMetadataField` type."""
+    body: dict[str, Any] = {
+        "id": field.field_id,
+        "name": field.name,
+        "label": field.label,
+        "schema": field.schema,
+    }
+    if field.description:
+        body["description"] = field.description
+    return body
+
+
+class MetadataFieldInputSerializer(serializers.Serializer):
+    """POST (name, label, schema required) and PATCH (label, description, schema) bodies;
+    the rules are metadata_fields' own."""
+
+    name = serializers.JSONField()
+    label = serializers.JSONField()
+    schema = serializers.JSONField()
+    description = serializers.JSONField(required=False)
+
+
+class CustomMetadataFieldListView(APIView):
+    parser_classes = [JsonObjectParser]
+
+    @extend_schema(
+        operation_id="custom_metadata_fields_list",
+        parameters=[OpenApiParameter("includeDeleted", bool), OpenApiParameter("folderPath")],
+        responses={200: OpenApiResponse()},
+    )
+    def get(self, request: Request) -> Response:
+        include = request.query_params.get("includeDeleted", "false")
+        if include not in ("true", "false"):
+            raise BadRequest("includeDeleted must be true or false.")
+        fields = CustomMetadataField.objects.all()
+        if include == "false":
+            fields = fields.filter(deleted=False)
+        return Response([metadata_field_object(field) for field in fields])
+
+    @extend_schema(
+        operation_id="custom_metadata_fields_create",
+        request=MetadataFieldInputSerializer,
+        responses={201: OpenApiResponse(), **errors()},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = MetadataFieldInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        field = metadata_fields.field_create(**serializer.validated_data)
+        return Response(metadata_field_object(field), status=status.HTTP_201_CREATED)
+
+
+class CustomMetadataFieldView(APIView):
+    parser_classes = [JsonObjectParser]
+
+    @extend_schema(
+        operation_id="custom_metadata_fields_update",
+        request=MetadataFieldInputSerializer,
+        responses={200: OpenApiResponse(), **errors(404)},
+    )
+    def patch(self, request: Request, field_id: str) -> Response:
+        serializer = MetadataFieldInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if "name" in serializer.validated_data:
+            raise BadRequest("name of a custom metadata field cannot be changed.")
+        field = metadata_fields.field_update(
+            field_id=field_id, changes=dict(serializer.validated_data)
+        )
+        return Response(metadata_field_object(field))
+
+    @extend_schema(operation_id="custom_metadata_fields_delete", responses={204: OpenApiResponse()})
+    def delete(self, request: Request, field_id: str) -> Response:
+        metadata_fields.field_delete(field_id=field_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -246,6 +246,14 @@ class UploadInputSerializer(FileChangeInputSerializer):
     def validate_fileName(self, value: str) -> str:
         return rules.clean_file_name(value)
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # An upload gets the fields' defaults and must carry their required values.
+        given = attrs.get("customMetadata")
+        values = rules.clean_custom_metadata(given or {}, new_file=True)
+        if given is not None or values:
+            attrs["customMetadata"] = values
+        return attrs
+
     def validate_folder(self, value: str) -> str:
         return rules.clean_folder_path(value)
 

@@ -14,6 +14,16 @@ upload_patterns = [
 
 # Put fixed `v1/...` routes here, before the catch-all file routes below.
 fixed_patterns: list = [
+    path(
+        "v1/customMetadataFields",
+        account_views.CustomMetadataFieldListView.as_view(),
+        name="api-metadata-fields",
+    ),
+    path(
+        "v1/customMetadataFields/<str:field_id>",
+        account_views.CustomMetadataFieldView.as_view(),
+        name="api-metadata-field",
+    ),
     path("v1/accounts/usage", account_views.AccountUsageView.as_view(), name="api-account-usage"),
     re_path(
         r"^v1/accounts/(?P<feature>origins|url-endpoints|usage-analytics)(?P<rest>/.*)?$",
