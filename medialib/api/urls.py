@@ -6,7 +6,15 @@ above the `v1/files/<file_id>` routes at the end, which match any segment.
 
 from django.urls import path, re_path
 
-from medialib.api import account_views, bulk_views, list_views, path_views, version_views, views
+from medialib.api import (
+    account_views,
+    bulk_views,
+    list_views,
+    path_views,
+    saved_extension_views,
+    version_views,
+    views,
+)
 
 upload_patterns = [
     path("api/v1/files/upload", views.FileUploadView.as_view(), name="api-file-upload"),
@@ -14,6 +22,16 @@ upload_patterns = [
 
 # Put fixed `v1/...` routes here, before the catch-all file routes below.
 fixed_patterns: list = [
+    path(
+        "v1/saved-extensions",
+        saved_extension_views.SavedExtensionListView.as_view(),
+        name="api-saved-extensions",
+    ),
+    path(
+        "v1/saved-extensions/<str:saved_id>",
+        saved_extension_views.SavedExtensionView.as_view(),
+        name="api-saved-extension",
+    ),
     path(
         "v1/customMetadataFields",
         account_views.CustomMetadataFieldListView.as_view(),
