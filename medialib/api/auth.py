@@ -4,7 +4,8 @@
 password is ignored (ImageKit's SDKs send "do_not_set"). Session users of the
 UI authenticate with DRF's `SessionAuthentication` after it.
 `UploadSignatureAuthentication`: ImageKit's client-side uploads (`publicKey`,
-`signature`, `expire`, `token` form fields), used by the upload view only.
+`signature`, `expire`, `token` form fields), used by the upload view only;
+`UploadJwtAuthentication`: upload v2's client-side `token`, a JWT over the parameters.
 """
 
 from __future__ import annotations
@@ -113,6 +114,35 @@ class UploadSignatureAuthentication(BaseAuthentication):
             )
         except ApplicationError as error:
             # DRF marks the request unauthenticated only for its own exception type.
+            raise _as_drf_exception(error) from error
+        return ApiKeyUser(api_key), api_key
+
+
+class UploadJwtAuthentication(BaseAuthentication):
+    """Client-side upload v2: the form's `token` is a JWT covering every upload parameter."""
+
+    # Not upload parameters: the file itself and the token.
+    UNSIGNED_FIELDS = frozenset({"file", "token"})
+
+    def authenticate(self, request: Request) -> tuple[ApiKeyUser, ApiKey] | None:
+        """Return (user, key) for a valid token, None without one; raise if invalid."""
+        if get_authorization_header(request):
+            return None
+        data = request.data
+        token = data.get("token")
+        if not token:
+            return None
+        from core.exceptions import ApplicationError
+        from medialib import services
+
+        params = {
+            name: str(data.get(name))
+            for name in data.keys()  # noqa: SIM118 (a QueryDict: one value per name)
+            if name not in self.UNSIGNED_FIELDS
+        }
+        try:
+            api_key = services.upload_jwt_verify(token=str(token), params=params)
+        except ApplicationError as error:
             raise _as_drf_exception(error) from error
         return ApiKeyUser(api_key), api_key
 

@@ -18,6 +18,7 @@ from medialib.api import (
 
 upload_patterns = [
     path("api/v1/files/upload", views.FileUploadView.as_view(), name="api-file-upload"),
+    path("api/v2/files/upload", views.FileUploadV2View.as_view(), name="api-file-upload-v2"),
 ]
 
 # Put fixed `v1/...` routes here, before the catch-all file routes below.

@@ -16,7 +16,12 @@ from rest_framework.views import APIView
 
 from core.exceptions import HELP, PayloadTooLarge
 from medialib import selectors, services, wire
-from medialib.api.auth import ApiKeyAuthentication, UploadSignatureAuthentication, acting_user
+from medialib.api.auth import (
+    ApiKeyAuthentication,
+    UploadJwtAuthentication,
+    UploadSignatureAuthentication,
+    acting_user,
+)
 from medialib.api.extension_runs import (
     extension_runs_requested,
     extension_status_of,
@@ -92,6 +97,21 @@ class FileUploadView(APIView):
             # Form fields (a base64 `file`) beyond DATA_UPLOAD_MAX_MEMORY_SIZE.
             exc = PayloadTooLarge("The form fields are too large; send the file as a file part.")
         return super().handle_exception(exc)
+
+
+class FileUploadV2View(FileUploadView):
+    """Upload v2: as v1, but a client-side upload's `token` is a JWT over its parameters."""
+
+    authentication_classes = [ApiKeyAuthentication, UploadJwtAuthentication]
+
+    @extend_schema(
+        operation_id="files_upload_v2",
+        request={"multipart/form-data": UploadInputSerializer},
+        responses={200: UploadResponseSerializer, **ERRORS},
+        summary="Upload a file (ImageKit's upload API v2, JWT for client-side uploads)",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
 
 
 class FileDetailsView(APIView):
