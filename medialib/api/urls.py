@@ -65,6 +65,7 @@ fixed_patterns: list = [
         account_views.AccountWebhookView.as_view(),
         name="api-account-webhook",
     ),
+    path("v1/metadata", views.RemoteMetadataView.as_view(), name="api-remote-metadata"),
     path("v1/files", list_views.FileListView.as_view(), name="api-file-list"),
     path("v1/files/addTags", bulk_views.FilesAddTagsView.as_view(), name="api-files-add-tags"),
     path(
