@@ -177,3 +177,18 @@ class UploadSignatureAuthenticationScheme(OpenApiAuthenticationExtension):
             "description": "Client-side upload: the form fields publicKey, signature "
             "(hex HMAC-SHA1 of token + expire with the private key), expire and token.",
         }
+
+
+class UploadJwtAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = UploadJwtAuthentication
+    name = "uploadToken"
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "query",
+            "name": "token",
+            "description": "Client-side upload v2: the form field token, an HS256 JWT signed "
+            "with the private key (kid: the public key) carrying iat, exp and every "
+            "upload parameter sent.",
+        }
