@@ -9,6 +9,7 @@ from django.urls import path, re_path
 from medialib.api import (
     account_views,
     bulk_views,
+    folder_job_views,
     list_views,
     path_views,
     saved_extension_views,
@@ -87,6 +88,26 @@ fixed_patterns: list = [
     path("v1/files/move", path_views.FileMoveView.as_view(), name="api-file-move"),
     path("v1/files/rename", path_views.FileRenameView.as_view(), name="api-file-rename"),
     path("v1/folder", path_views.FolderView.as_view(), name="api-folder"),
+    path(
+        "v1/bulkJobs/copyFolder",
+        folder_job_views.FolderCopyJobView.as_view(),
+        name="api-folder-copy-job",
+    ),
+    path(
+        "v1/bulkJobs/moveFolder",
+        folder_job_views.FolderMoveJobView.as_view(),
+        name="api-folder-move-job",
+    ),
+    path(
+        "v1/bulkJobs/renameFolder",
+        folder_job_views.FolderRenameJobView.as_view(),
+        name="api-folder-rename-job",
+    ),
+    path(
+        "v1/bulkJobs/<str:job_id>",
+        folder_job_views.FolderJobView.as_view(),
+        name="api-folder-job",
+    ),
     path(
         "v1/files/<str:file_id>/versions",
         version_views.FileVersionListView.as_view(),
