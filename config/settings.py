@@ -420,6 +420,16 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# Folder jobs: files per step (one transaction each); the sweep sends again pending
+# jobs with no step for FOLDER_JOBS_SWEEP_AFTER seconds, at most FOLDER_JOBS_SWEEP_BATCH.
+FOLDER_JOBS_BATCH = env_int("FOLDER_JOBS_BATCH", 100)
+FOLDER_JOBS_SWEEP_AFTER = env_float("FOLDER_JOBS_SWEEP_AFTER", 300.0)
+FOLDER_JOBS_SWEEP_BATCH = env_int("FOLDER_JOBS_SWEEP_BATCH", 100)
+CELERY_BEAT_SCHEDULE["medialib-sweep-folder-jobs"] = {
+    "task": "medialib.tasks.sweep_folder_jobs",
+    "schedule": env_float("FOLDER_JOBS_SWEEP_INTERVAL", 60.0),
+}
+
 # Extensions ---------------------------------------------------------------------
 
 EXTENSIONS_SYNC_BUDGET = env_float("EXTENSIONS_SYNC_BUDGET", 3.0)

@@ -29,7 +29,7 @@ from core.admin_tools import (
 )
 from core.exceptions import ApplicationError
 from extensions import registry, selectors, services
-from extensions.models import ExtensionRun, UnitAccount, UnitLedgerEntry
+from extensions.models import ExtensionRun, SavedExtension, UnitAccount, UnitLedgerEntry
 from medialib.models import AITag, Asset
 
 RERUN_PERMISSION = "extensions.rerun_extensionrun"
@@ -551,3 +551,29 @@ class UnitLedgerEntryAdmin(LargeLogAdminMixin, ReadOnlyAdminMixin, admin.ModelAd
     sortable_by = ()
     fields = (*LEDGER_ENTRY_COLUMNS, "created_at")
     readonly_fields = fields
+
+
+class SavedExtensionForm(forms.ModelForm):
+    """The configuration is checked as the API checks it (one base extension item)."""
+
+    class Meta:
+        model = SavedExtension
+        fields = ["name", "description", "config"]
+
+    def clean_config(self) -> dict[str, Any]:
+        try:
+            return services.validation.clean_extension_config(self.cleaned_data["config"])
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
+@admin.register(SavedExtension)
+class SavedExtensionAdmin(admin.ModelAdmin):
+    form = SavedExtensionForm
+    list_display = ["name", "saved_id", "extension_name", "updated_at"]
+    search_fields = ["name", "saved_id", "description"]
+    readonly_fields = ["saved_id", "created_at", "updated_at"]
+
+    @admin.display(description="Extension")
+    def extension_name(self, saved: SavedExtension) -> str:
+        return str(saved.config.get("name", ""))

@@ -1,6 +1,9 @@
-"""The extensions app's tables: extension runs, and the unit account with its ledger."""
+"""The extensions app's tables: extension runs, the unit account with its ledger, and
+saved extension configurations."""
 
 from __future__ import annotations
+
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -131,3 +134,27 @@ class UnitLedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delta:+d} ({self.reason})"
+
+
+def generate_saved_extension_id() -> str:
+    return secrets.token_hex(12)
+
+
+class SavedExtension(models.Model):
+    """A named extension configuration, run by `{"name": "saved-extension", "id": ...}`."""
+
+    saved_id = models.CharField(
+        max_length=24, unique=True, default=generate_saved_extension_id, editable=False
+    )
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    # One base extension item, as clean_extensions accepts it: {"name": "remove-bg", ...}.
+    config = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.config.get('name', '?')})"

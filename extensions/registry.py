@@ -239,8 +239,9 @@ EXTENSIONS: dict[str, Extension] = {
     ]
 }
 
-# Names ImageKit's newer SDKs know, refused with a clear message until built.
-NOT_SUPPORTED = frozenset({"ai-auto-description", "ai-tasks", "saved-extension"})
+# Names ImageKit's newer SDKs know that the self-hosted product does not offer (they need
+# ImageKit's hosted language models): refused with a clear 400.
+NOT_OFFERED = frozenset({"ai-auto-description", "ai-tasks"})
 
 
 def extension_get(name: str) -> Extension | None:

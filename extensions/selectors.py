@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from extensions import registry
-from extensions.models import ExtensionRun, UnitAccount
+from extensions.models import ExtensionRun, UnitAccount, UnitLedgerEntry
 from medialib.models import Asset
 
 # The latest run of each extension of an asset ------------------------------------------
@@ -134,3 +134,13 @@ def extension_backends() -> list[ExtensionBackendState]:
             )
         )
     return states
+
+
+def units_used(*, start: datetime, end: datetime) -> int:
+    """Units spent from `start` (included) to `end` (excluded): reserved less refunded."""
+    delta = UnitLedgerEntry.objects.filter(
+        created_at__gte=start,
+        created_at__lt=end,
+        reason__in=[UnitLedgerEntry.Reason.RESERVE, UnitLedgerEntry.Reason.REFUND],
+    ).aggregate(total=Sum("delta"))["total"]
+    return max(0, -(delta or 0))

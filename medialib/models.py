@@ -301,3 +301,87 @@ class Rendition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version_id}: {self.transformation} ({self.format})"
+
+
+class BandwidthDay(models.Model):
+    """Bytes served by `/f/` on one (UTC) day: the `bandwidthBytes` of /v1/accounts/usage."""
+
+    day = models.DateField(unique=True)
+    bytes = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.bytes} bytes"
+
+
+def generate_field_id() -> str:
+    return secrets.token_hex(12)
+
+
+class CustomMetadataField(models.Model):
+    """A declared `customMetadata` key (`/v1/customMetadataFields`) with its type and limits.
+
+    Deleting one hides it (`deleted`): files keep their values, and `includeDeleted` lists it.
+    """
+
+    field_id = models.CharField(max_length=24, unique=True, default=generate_field_id)
+    name = models.CharField(max_length=128, unique=True)
+    label = models.CharField(max_length=128)
+    description = models.TextField(blank=True)
+    schema = models.JSONField()
+    deleted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FolderJob(models.Model):
+    """A copy, move or rename of a whole folder tree, run in steps on a worker.
+
+    `phase` and `cursor` record how far it got (the last asset pk done in the files
+    phase), each step committed with the rows it changed, so a job resumes where it
+    stopped and a step is never done twice.
+    """
+
+    class Type(models.TextChoices):
+        COPY_FOLDER = "COPY_FOLDER", "Copy folder"
+        MOVE_FOLDER = "MOVE_FOLDER", "Move folder"
+        RENAME_FOLDER = "RENAME_FOLDER", "Rename folder"
+
+    class Status(models.TextChoices):
+        PENDING = "Pending", "Pending"
+        COMPLETED = "Completed", "Completed"
+
+    class Phase(models.TextChoices):
+        FOLDERS = "folders", "Folders"
+        FILES = "files", "Files"
+        CLEANUP = "cleanup", "Cleanup"
+        DONE = "done", "Done"
+
+    job_id = models.CharField(max_length=24, unique=True, default=generate_public_id)
+    type = models.CharField(max_length=16, choices=Type.choices)
+    # Normalised folder paths: the tree's root before and after the job.
+    source_path = models.CharField(max_length=1024)
+    destination_path = models.CharField(max_length=1024)
+    include_versions = models.BooleanField(default=False)
+    purge_request_id = models.CharField(max_length=24, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.FOLDERS)
+    cursor = models.BigIntegerField(default=0)
+    files_done = models.PositiveIntegerField(default=0)
+    # Files the job could not handle (gone meanwhile, or refused), with the reason.
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Touched by every step: the sweep sends again pending jobs idle for too long.
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "updated_at"], name="folderjob_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.source_path} -> {self.destination_path}"

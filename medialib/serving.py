@@ -88,6 +88,7 @@ def serve_file(request: HttpRequest, file_path: str) -> HttpResponse:
             key=version.storage_key,
             content_type=version.mime,
             etag=f'"{version.checksum}"',
+            size=version.size,
             # Short for public files: an overwrite serves new bytes at the same URL.
             cache_control="public, max-age=300" if public and not signed else "private, no-store",
         )
@@ -145,6 +146,7 @@ def _serve_rendition(
         content_type=renderer.MIMES[fmt],
         etag=etag,
         cache_control=cache_control,
+        size=rendition.size,
     )
     if vary:
         response["Vary"] = "Accept"
@@ -166,8 +168,15 @@ def _not_modified_response(etag: str, cache_control: str, vary: bool) -> HttpRes
 
 
 def _respond(
-    request: HttpRequest, *, key: str, content_type: str, etag: str, cache_control: str
+    request: HttpRequest,
+    *,
+    key: str,
+    content_type: str,
+    etag: str,
+    cache_control: str,
+    size: int = 0,
 ) -> HttpResponse:
+    """The stored object `key` (of `size` bytes, when known) as the response."""
     if not storage.is_local():
         response: HttpResponse = HttpResponseRedirect(storage.url_for_key(key))
     else:
@@ -178,4 +187,7 @@ def _respond(
     response["Cache-Control"] = cache_control
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = _CSP
+    # Counted for /v1/accounts/usage; an S3 redirect sends the object from there.
+    sent = 0 if request.method == "HEAD" else int(response.get("Content-Length") or size)
+    services.bandwidth_record(nbytes=sent)
     return response

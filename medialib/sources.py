@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.core.files import File
@@ -25,6 +25,7 @@ from django.core.files import File
 from core import outbound
 from core.exceptions import BadRequest, PayloadTooLarge
 from core.ssrf import UnsafeTarget
+from medialib import images
 
 CHUNK_SIZE = 64 * 1024
 # Above this a spooled file moves from memory to disk.
@@ -198,3 +199,20 @@ def spool_source(source: File | IO[bytes] | bytes | str) -> Spooled:
         spooled.close()
         raise BadRequest("file is empty.")
     return spooled
+
+
+def url_inspection(url: str) -> tuple[images.Inspection, int]:
+    """Fetch an http(s) image URL as spool_url does and inspect it: (inspection, size).
+
+    The bytes are not kept. A URL that is not an image is a 400.
+    """
+    if not re.match(r"^https?://", url.strip(), re.IGNORECASE):
+        raise BadRequest("url must be an http(s) URL.", field="url")
+    spooled = spool_url(url.strip())
+    try:
+        inspection = images.inspect(spooled.file, name=urlsplit(url).path)
+    finally:
+        spooled.close()
+    if not images.is_image_format(inspection.format):
+        raise BadRequest("The URL is not an image whose metadata can be read.", field="url")
+    return inspection, spooled.size

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from medialib import services
+from medialib.services import folder_jobs
 
 
 @shared_task(name="medialib.tasks.purge_upload_tokens")
@@ -17,3 +18,16 @@ def purge_upload_tokens() -> int:
 def renditions_sweep() -> int:
     """Delete renditions of versions no longer current (safe to run twice)."""
     return services.renditions_sweep()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_folder_job(job_pk: int) -> None:
+    """A folder copy, move or rename, from where it stopped; a copy delivered twice waits
+    for the job's lock and finds it finished."""
+    folder_jobs.folder_job_run(job_pk=job_pk)
+
+
+@shared_task(ignore_result=True)
+def sweep_folder_jobs() -> int:
+    """Beat: send again the pending folder jobs no task is moving (broker down, worker lost)."""
+    return folder_jobs.folder_jobs_sweep()

@@ -71,15 +71,35 @@ def _ai_tags(asset: Asset) -> list[dict[str, Any]] | None:
 
 def file_metadata(version: AssetVersion) -> dict[str, Any]:
     """ImageKit's `metadata` object of a version (GET /v1/files/{id}/metadata)."""
+    return image_metadata(
+        width=version.width,
+        height=version.height,
+        size=version.size,
+        format=version.format,
+        has_alpha=version.has_alpha,
+        embedded_metadata=version.embedded_metadata,
+    )
+
+
+def image_metadata(
+    *,
+    width: int | None,
+    height: int | None,
+    size: int,
+    format: str,
+    has_alpha: bool,
+    embedded_metadata: dict[str, Any],
+) -> dict[str, Any]:
+    """ImageKit's `metadata` object (a stored version, or a remote image by URL)."""
     return {
-        "height": version.height,
-        "width": version.width,
-        "size": version.size,
-        "format": version.format,
-        "hasColorProfile": bool(version.embedded_metadata.get("ICCProfile")),
+        "height": height,
+        "width": width,
+        "size": size,
+        "format": format,
+        "hasColorProfile": bool(embedded_metadata.get("ICCProfile")),
         "quality": 0,
-        "density": version.embedded_metadata.get("XResolution"),
-        "hasTransparency": version.has_alpha,
+        "density": embedded_metadata.get("XResolution"),
+        "hasTransparency": has_alpha,
         "exif": {},
         "pHash": "",
     }

@@ -1,5 +1,8 @@
 """The delivery log and the signing secret. Read-only: rows are written by services.
 
+Account event webhooks (`WebhookEndpoint`) are edited here too, checked by the
+same rules as `/v1/accounts/webhooks`; their secret is generated and read-only.
+
 Actions: "Redeliver now" (permission webhooks.redeliver_webhookdelivery) and
 rotating the secret (permission webhooks.add_webhooksecret).
 """
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -22,8 +26,15 @@ from core.admin_tools import (
     ReadOnlyTabularInline,
     newest_rows_formset,
 )
+from core.exceptions import ApplicationError
 from webhooks import services
-from webhooks.models import DeliveryAttempt, WebhookDelivery, WebhookSecret
+from webhooks.models import (
+    ACCOUNT_EVENT_TYPES,
+    DeliveryAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookSecret,
+)
 
 RESPONSE_EXCERPT_CHARS = 2000
 
@@ -143,3 +154,49 @@ class WebhookSecretAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/webhooks/webhooksecret/rotate_confirmation.html", context
         )
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=2048, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        choices=[(name, name) for name in ACCOUNT_EVENT_TYPES],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("url", "events", "enabled")
+
+    def clean_url(self) -> str:
+        try:
+            return services.clean_endpoint_url(
+                self.cleaned_data["url"], exclude_pk=self.instance.pk
+            )
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+    def clean_events(self) -> list[str]:
+        try:
+            return services.clean_webhook_events(list(self.cleaned_data["events"]))
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ("url", "endpoint_id", "enabled", "event_list", "created_at")
+    list_filter = ("enabled",)
+    search_fields = ("url", "=endpoint_id")
+    readonly_fields = ("endpoint_id", "secret", "created_at", "updated_at")
+
+    @admin.display(description="events")
+    def event_list(self, endpoint: WebhookEndpoint) -> str:
+        return ", ".join(endpoint.events)
+
+    def delete_model(self, request: HttpRequest, obj: WebhookEndpoint) -> None:
+        services.webhook_endpoint_delete(endpoint_id=obj.endpoint_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        for endpoint in queryset:
+            services.webhook_endpoint_delete(endpoint_id=endpoint.endpoint_id)

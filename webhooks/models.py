@@ -43,6 +43,15 @@ class WebhookDelivery(models.Model):
     # What the event is about (a fileId), so other apps can list its deliveries
     # without this app knowing their models.
     subject = models.CharField(max_length=64, blank=True, db_index=True)
+    # Set for account events: the endpoint's own secret signs them. Deleting
+    # the endpoint fails its pending deliveries (services.webhook_endpoint_delete).
+    endpoint = models.ForeignKey(
+        "WebhookEndpoint",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -95,3 +104,45 @@ class DeliveryAttempt(models.Model):
     @property
     def succeeded(self) -> bool:
         return self.status_code == 200
+
+
+def generate_endpoint_id() -> str:
+    return secrets.token_hex(12)
+
+
+# The account events an endpoint may subscribe to (the SDK's WebhookEventType).
+ACCOUNT_EVENT_TYPES = (
+    "video.transformation.accepted",
+    "video.transformation.ready",
+    "video.transformation.error",
+    "upload.pre-transform.success",
+    "upload.pre-transform.error",
+    "upload.post-transform.success",
+    "upload.post-transform.error",
+    "file.created",
+    "file.updated",
+    "file.deleted",
+    "file-version.created",
+    "file-version.deleted",
+    "folder.created",
+    "folder.updated",
+    "folder.deleted",
+)
+
+
+class WebhookEndpoint(models.Model):
+    """An account event webhook (`/v1/accounts/webhooks`): a URL, its events, its own secret."""
+
+    endpoint_id = models.CharField(max_length=24, unique=True, default=generate_endpoint_id)
+    url = models.URLField(max_length=2048, unique=True)
+    events = models.JSONField(default=list)
+    enabled = models.BooleanField(default=True)
+    secret = models.CharField(max_length=128, unique=True, default=generate_webhook_secret)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.url

@@ -17,18 +17,25 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from kombu.exceptions import OperationalError as BrokerError
 
 from core import outbound
-from core.exceptions import BadRequest
+from core.exceptions import BadRequest, NotFound
 from core.ssrf import AddressGuard, UnsafeTarget
 from extensions.models import ExtensionRun
 from extensions.selectors import latest_extension_status
 from medialib.wire import file_details
 from webhooks import selectors
-from webhooks.models import DeliveryAttempt, WebhookDelivery, WebhookSecret
+from webhooks.models import (
+    ACCOUNT_EVENT_TYPES,
+    DeliveryAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookSecret,
+    generate_message_id,
+)
 from webhooks.schedule import DeliverySchedule
 from webhooks.signing import signature_headers
 
@@ -67,7 +74,15 @@ def clean_webhook_url(url: str) -> str:
     return url
 
 
-def delivery_create(*, url: str, event: str, payload: dict, subject: str = "") -> WebhookDelivery:
+def delivery_create(
+    *,
+    url: str,
+    event: str,
+    payload: dict,
+    subject: str = "",
+    endpoint: WebhookEndpoint | None = None,
+    message_id: str | None = None,
+) -> WebhookDelivery:
     """Write a pending delivery; call inside the transaction that made the event.
 
     The task is sent when the transaction commits; if the broker is down then,
@@ -79,6 +94,8 @@ def delivery_create(*, url: str, event: str, payload: dict, subject: str = "") -
         event=event,
         payload=payload,
         subject=subject,
+        endpoint=endpoint,
+        message_id=message_id or generate_message_id(),
         next_attempt_at=now,
         dispatched_at=now,
     )
@@ -155,10 +172,12 @@ def delivery_attempt(*, delivery_id: int) -> DeliveryAttempt | None:
     )
     if claimed != 1:
         return None
-    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
+    # An account event is signed with its endpoint's own secret.
+    secret = delivery.endpoint.secret if delivery.endpoint_id else webhook_secret_current()
     headers = signature_headers(
-        secret=webhook_secret_current(),
+        secret=secret,
         message_id=delivery.message_id,
         sent_at=started_at.timestamp(),
         body=body,
@@ -276,3 +295,134 @@ def webhook_secret_current() -> str:
 def webhook_secret_rotate() -> str:
     """Make a new secret; deliveries are signed with it from now on."""
     return WebhookSecret.objects.create().secret
+
+
+# --- account event webhooks (/v1/accounts/webhooks) ----------------------------------
+
+ENDPOINT_NOT_FOUND = "WEBHOOK_NOT_FOUND"
+
+
+def clean_webhook_events(value: object) -> list[str]:
+    """The `events` of an endpoint: a non-empty list of the SDK's WebhookEventType names."""
+    if not isinstance(value, list) or not value:
+        raise BadRequest(
+            "events must be a non-empty array of event types.",
+            help="One or more of: " + ", ".join(ACCOUNT_EVENT_TYPES),
+        )
+    unknown = [item for item in value if item not in ACCOUNT_EVENT_TYPES]
+    if unknown:
+        raise BadRequest(
+            f"events: unknown event type {unknown[0]!r}.",
+            help="One or more of: " + ", ".join(ACCOUNT_EVENT_TYPES),
+        )
+    return list(dict.fromkeys(value))
+
+
+def clean_endpoint_url(value: object, *, exclude_pk: int | None = None) -> str:
+    """An endpoint URL: http(s), past the private-address guard, unique."""
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest("endpoint must be an http or https URL.")
+    try:
+        url = clean_webhook_url(value)
+    except InvalidWebhookUrl as exc:
+        raise BadRequest(exc.message.replace("webhookUrl", "endpoint", 1)) from None
+    taken = WebhookEndpoint.objects.filter(url=url).exclude(pk=exclude_pk)
+    if taken.exists():
+        raise BadRequest("A webhook with this endpoint already exists.")
+    return url
+
+
+def webhook_endpoint_create(
+    *, url: object, events: object, enabled: object = True
+) -> WebhookEndpoint:
+    """A new account webhook with a generated secret; input checked first."""
+    clean_url = clean_endpoint_url(url)
+    clean_events = clean_webhook_events(events)
+    if not isinstance(enabled, bool):
+        raise BadRequest("enabled must be a boolean.")
+    try:
+        with transaction.atomic():
+            return WebhookEndpoint.objects.create(
+                url=clean_url, events=clean_events, enabled=enabled
+            )
+    except IntegrityError:
+        raise BadRequest("A webhook with this endpoint already exists.") from None
+
+
+def webhook_endpoint_get(*, endpoint_id: str) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint.objects.filter(endpoint_id=endpoint_id).first()
+    if endpoint is None:
+        raise NotFound("No webhook found with id " + endpoint_id, reason=ENDPOINT_NOT_FOUND)
+    return endpoint
+
+
+def webhook_endpoint_update(*, endpoint_id: str, changes: dict) -> WebhookEndpoint:
+    """Change `endpoint`, `events` and/or `enabled`; omitted ones stay as they are."""
+    with transaction.atomic():
+        endpoint = (
+            WebhookEndpoint.objects.select_for_update().filter(endpoint_id=endpoint_id).first()
+        )
+        if endpoint is None:
+            raise NotFound("No webhook found with id " + endpoint_id, reason=ENDPOINT_NOT_FOUND)
+        if "endpoint" in changes:
+            endpoint.url = clean_endpoint_url(changes["endpoint"], exclude_pk=endpoint.pk)
+        if "events" in changes:
+            endpoint.events = clean_webhook_events(changes["events"])
+        if "enabled" in changes:
+            if not isinstance(changes["enabled"], bool):
+                raise BadRequest("enabled must be a boolean.")
+            endpoint.enabled = changes["enabled"]
+        endpoint.save()
+    return endpoint
+
+
+def webhook_endpoint_delete(*, endpoint_id: str) -> None:
+    """Delete the endpoint; its pending deliveries fail (nobody can verify them any more)."""
+    with transaction.atomic():
+        endpoint = webhook_endpoint_get(endpoint_id=endpoint_id)
+        WebhookDelivery.objects.filter(
+            endpoint=endpoint, status=WebhookDelivery.Status.PENDING
+        ).update(status=WebhookDelivery.Status.FAILED, next_attempt_at=None)
+        endpoint.delete()
+
+
+def _subscribed_endpoints(event: str) -> list[WebhookEndpoint]:
+    # Few endpoints per account: filter in Python (JSON `contains` is not on SQLite).
+    return [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(enabled=True)
+        if event in endpoint.events
+    ]
+
+
+def account_event_subscribed(event: str) -> bool:
+    """Whether any enabled endpoint listens to `event` (to skip building its data)."""
+    return bool(_subscribed_endpoints(event))
+
+
+def account_event_deliveries_create(
+    *, event: str, data: dict, subject: str = "", occurred_at: datetime | None = None
+) -> list[WebhookDelivery]:
+    """One delivery per enabled endpoint subscribed to `event`, in ImageKit's envelope.
+
+    Call inside the transaction of the change, so a rolled-back change sends nothing.
+    """
+    endpoints = _subscribed_endpoints(event)
+    if not endpoints:
+        return []
+    created_at = (occurred_at or DeliverySchedule.now()).isoformat().replace("+00:00", "Z")
+    deliveries = []
+    for endpoint in endpoints:
+        message_id = generate_message_id()
+        payload = {"id": message_id, "type": event, "created_at": created_at, "data": data}
+        deliveries.append(
+            delivery_create(
+                url=endpoint.url,
+                event=event,
+                payload=payload,
+                subject=subject,
+                endpoint=endpoint,
+                message_id=message_id,
+            )
+        )
+    return deliveries

@@ -3,6 +3,7 @@
 - `validation`: the `extensions` parameter checked against the registry
 - `units`: the balance, reservations, refunds, top-ups and their ledger
 - `runs`: a run's life (created, started, executed, finished, retried, swept)
+- `saved`: saved extensions (a named configuration run by id)
 - `results`: a successful run's result written to the file (AI tags, a new version)
 """
 
@@ -16,6 +17,12 @@ from extensions.services.runs import (
     extensions_request,
     retry_delay,
     runs_sweep,
+)
+from extensions.services.saved import (
+    saved_extension_create,
+    saved_extension_delete,
+    saved_extension_get,
+    saved_extension_update,
 )
 from extensions.services.units import unit_account_topup
 from extensions.services.validation import ExtensionRequest, clean_extensions
@@ -33,5 +40,9 @@ __all__ = [
     "retry_delay",
     "run_result_apply",
     "runs_sweep",
+    "saved_extension_create",
+    "saved_extension_delete",
+    "saved_extension_get",
+    "saved_extension_update",
     "unit_account_topup",
 ]

@@ -1,4 +1,9 @@
-"""The `extensions` parameter: each item checked against the registry, one message per fault."""
+"""The `extensions` parameter: each item checked against the registry, one message per fault.
+
+A `{"name": "saved-extension", "id": ...}` item is replaced by the saved configuration
+(extensions.SavedExtension), checked again as if the client had sent it, so its run and its
+`extensionStatus` key are those of the base extension, as ImageKit reports them.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,13 @@ from typing import Any
 
 from core.exceptions import BadRequest
 from extensions import registry
+from extensions.models import SavedExtension
 from extensions.providers.base import (
     ExtensionParamsError,
 )
 from medialib.services.rules import clean_json_text, clean_no_nul
+
+SAVED_EXTENSION = "saved-extension"
 
 
 @dataclass(frozen=True)
@@ -54,17 +62,35 @@ def clean_extensions(raw: Any) -> list[ExtensionRequest]:
     return requests
 
 
-def _clean_item(index: int, item: Any) -> ExtensionRequest:
-    where = f"extensions[{index}]"
+def clean_extension_config(raw: Any, *, where: str = "config") -> dict[str, Any]:
+    """A saved extension's `config`: one base extension item, normalised.
+
+    Raises BadRequest as clean_extensions does; a reference to a saved extension is refused.
+    """
+    request = _clean_item(where, raw, allow_saved=False)
+    return {"name": request.name, **request.params}
+
+
+def _clean_item(where: str | int, item: Any, *, allow_saved: bool = True) -> ExtensionRequest:
+    if isinstance(where, int):
+        where = f"extensions[{where}]"
     if not isinstance(item, dict):
         raise BadRequest(f"{where}: each extension must be an object with a name.")
     name = item.get("name")
     if not isinstance(name, str) or not name:
-        if "id" in item:
-            raise BadRequest(f"{where}: saved extensions (by id) are not supported.")
         raise BadRequest(f"{where}: name is required and must be a string.")
-    if name in registry.NOT_SUPPORTED:
-        raise BadRequest(f"{where} ({name}): the extension {name!r} is not supported.")
+    if name == SAVED_EXTENSION:
+        if not allow_saved:
+            raise BadRequest(
+                f"{where} ({name}): a saved extension holds a base extension, "
+                "not a reference to another saved extension."
+            )
+        return _clean_saved_reference(where, item)
+    if name in registry.NOT_OFFERED:
+        raise BadRequest(
+            f"{where} ({name}): the extension {name!r} is not offered by the self-hosted "
+            f"media library; supported: {', '.join(sorted(registry.EXTENSIONS))}."
+        )
     extension = registry.extension_get(name)
     if extension is None:
         raise BadRequest(
@@ -79,3 +105,23 @@ def _clean_item(index: int, item: Any) -> ExtensionRequest:
             **({"field": exc.field} if exc.field else {}),
         ) from None
     return ExtensionRequest(name=name, params=params)
+
+
+def _clean_saved_reference(where: str, item: dict[str, Any]) -> ExtensionRequest:
+    unknown = sorted(set(item) - {"name", "id"})
+    if unknown:
+        raise BadRequest(
+            f"{where} ({SAVED_EXTENSION}): unknown key {unknown[0]!r} (allowed: id).",
+            field=unknown[0],
+        )
+    saved_id = item.get("id")
+    if not isinstance(saved_id, str) or not saved_id:
+        raise BadRequest(
+            f"{where} ({SAVED_EXTENSION}): id is required and must be a string.", field="id"
+        )
+    saved = SavedExtension.objects.filter(saved_id=saved_id).first()
+    if saved is None:
+        raise BadRequest(
+            f"{where} ({SAVED_EXTENSION}): no saved extension with id {saved_id!r}.", field="id"
+        )
+    return _clean_item(f"{where} ({SAVED_EXTENSION} {saved_id})", saved.config, allow_saved=False)

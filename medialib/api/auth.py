@@ -4,7 +4,8 @@
 password is ignored (ImageKit's SDKs send "do_not_set"). Session users of the
 UI authenticate with DRF's `SessionAuthentication` after it.
 `UploadSignatureAuthentication`: ImageKit's client-side uploads (`publicKey`,
-`signature`, `expire`, `token` form fields), used by the upload view only.
+`signature`, `expire`, `token` form fields), used by the upload view only;
+`UploadJwtAuthentication`: upload v2's client-side `token`, a JWT over the parameters.
 """
 
 from __future__ import annotations
@@ -134,6 +135,35 @@ class UploadSignatureAuthentication(BaseAuthentication):
         return ApiKeyUser(api_key, via_signature=True), api_key
 
 
+class UploadJwtAuthentication(BaseAuthentication):
+    """Client-side upload v2: the form's `token` is a JWT covering every upload parameter."""
+
+    # Not upload parameters: the file itself and the token.
+    UNSIGNED_FIELDS = frozenset({"file", "token"})
+
+    def authenticate(self, request: Request) -> tuple[ApiKeyUser, ApiKey] | None:
+        """Return (user, key) for a valid token, None without one; raise if invalid."""
+        if get_authorization_header(request):
+            return None
+        data = request.data
+        token = data.get("token")
+        if not token:
+            return None
+        from core.exceptions import ApplicationError
+        from medialib import services
+
+        params = {
+            name: str(data.get(name))
+            for name in data.keys()  # noqa: SIM118 (a QueryDict: one value per name)
+            if name not in self.UNSIGNED_FIELDS
+        }
+        try:
+            api_key = services.upload_jwt_verify(token=str(token), params=params)
+        except ApplicationError as error:
+            raise _as_drf_exception(error) from error
+        return ApiKeyUser(api_key), api_key
+
+
 def _as_drf_exception(error: Exception) -> drf_exceptions.APIException:
     exception = drf_exceptions.APIException(str(error))
     exception.status_code = error.status_code
@@ -163,4 +193,19 @@ class UploadSignatureAuthenticationScheme(OpenApiAuthenticationExtension):
             "name": "publicKey",
             "description": "Client-side upload: the form fields publicKey, signature "
             "(hex HMAC-SHA1 of token + expire with the private key), expire and token.",
+        }
+
+
+class UploadJwtAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = UploadJwtAuthentication
+    name = "uploadToken"
+
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "query",
+            "name": "token",
+            "description": "Client-side upload v2: the form field token, an HS256 JWT signed "
+            "with the private key (kid: the public key) carrying iat, exp and every "
+            "upload parameter sent.",
         }

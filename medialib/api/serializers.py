@@ -247,6 +247,14 @@ class UploadInputSerializer(FileChangeInputSerializer):
     def validate_fileName(self, value: str) -> str:
         return rules.clean_file_name(value)
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # An upload gets the fields' defaults and must carry their required values.
+        given = attrs.get("customMetadata")
+        values = rules.clean_custom_metadata(given or {}, new_file=True)
+        if given is not None or values:
+            attrs["customMetadata"] = values
+        return attrs
+
     def validate_folder(self, value: str) -> str:
         return rules.clean_folder_path(value)
 
@@ -445,3 +453,38 @@ class FileListInputSerializer(serializers.Serializer):
 
     def validate_searchQuery(self, value: str) -> search.Node | None:
         return search.parse(value) if value.strip() else None
+
+
+# Folder jobs ------------------------------------------------------------------------------
+
+
+class FolderJobInputSerializer(serializers.Serializer):
+    """The JSON body of POST /v1/bulkJobs/copyFolder and /v1/bulkJobs/moveFolder."""
+
+    sourceFolderPath = RawStringField()
+    destinationPath = RawStringField()
+
+    def validate_sourceFolderPath(self, value: Any) -> str:
+        return rules.clean_folder_path(value, field="sourceFolderPath")
+
+    def validate_destinationPath(self, value: Any) -> str:
+        return rules.clean_folder_path(value, field="destinationPath")
+
+
+class FolderCopyInputSerializer(FolderJobInputSerializer):
+    includeVersions = StrictBooleanField(default=False)
+
+
+class FolderRenameInputSerializer(serializers.Serializer):
+    """The JSON body of POST /v1/bulkJobs/renameFolder."""
+
+    folderPath = RawStringField()
+    newFolderName = RawStringField()
+    # No CDN cache to purge: answered with a purge request complete at once.
+    purgeCache = StrictBooleanField(default=False)
+
+    def validate_folderPath(self, value: Any) -> str:
+        return rules.clean_folder_path(value, field="folderPath")
+
+    def validate_newFolderName(self, value: Any) -> str:
+        return rules.clean_single_name(value, field="newFolderName")

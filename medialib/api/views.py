@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -14,11 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.exceptions import HELP, PayloadTooLarge
-from medialib import selectors, services, wire
+from core.exceptions import HELP, BadRequest, PayloadTooLarge
+from medialib import selectors, services, sources, wire
 from medialib.api.auth import (
     ApiKeyAuthentication,
     ApiKeyUser,
+    UploadJwtAuthentication,
     UploadSignatureAuthentication,
     acting_user,
     change_origin_detail,
@@ -127,6 +128,21 @@ class FileUploadView(APIView):
         return super().handle_exception(exc)
 
 
+class FileUploadV2View(FileUploadView):
+    """Upload v2: as v1, but a client-side upload's `token` is a JWT over its parameters."""
+
+    authentication_classes = [ApiKeyAuthentication, UploadJwtAuthentication]
+
+    @extend_schema(
+        operation_id="files_upload_v2",
+        request={"multipart/form-data": UploadInputSerializer},
+        responses={200: UploadResponseSerializer, **ERRORS},
+        summary="Upload a file (ImageKit's upload API v2, JWT for client-side uploads)",
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
 class FileDetailsView(APIView):
     parser_classes = [JsonObjectParser]
 
@@ -177,6 +193,31 @@ class FileMetadataView(APIView):
     def get(self, request: Request, file_id: str) -> Response:
         asset = selectors.asset_get(file_id=file_id)
         return Response(wire.file_metadata(asset.current_version))
+
+
+class RemoteMetadataView(APIView):
+    """GET /v1/metadata?url=: the metadata of a remote image, fetched by the guarded client."""
+
+    @extend_schema(
+        operation_id="files_metadata_from_url",
+        parameters=[OpenApiParameter("url", required=True)],
+        responses={200: FileMetadataSerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        url = request.query_params.get("url", "")
+        if not url:
+            raise BadRequest("url is required.", field="url")
+        inspection, size = sources.url_inspection(url)
+        return Response(
+            wire.image_metadata(
+                width=inspection.width,
+                height=inspection.height,
+                size=size,
+                format=inspection.format,
+                has_alpha=inspection.has_alpha,
+                embedded_metadata=inspection.embedded_metadata,
+            )
+        )
 
 
 def api_route_not_found(request: HttpRequest, path: str = "") -> JsonResponse:

@@ -5,6 +5,7 @@
 - `versions`: storing content, adding, copying, restoring, deleting, pruning versions
 - `assets`: details updates, tags, deletion, folders made on the way
 - `uploads`: uploads (a new file or a new version at the same path)
+- `usage`: bytes served by `/f/` per day and bytes stored
 - `ai_tags`: AI tags written by extensions, removed by clients, copied with files
 """
 
@@ -18,6 +19,7 @@ from medialib.services.api_keys import (
     api_key_touch,
     api_keys_revoke_for_user,
     hash_api_key_secret,
+    upload_jwt_verify,
     upload_signature,
     upload_signature_verify,
     upload_tokens_purge,
@@ -47,6 +49,7 @@ from medialib.services.rules import (
     join_file_path,
 )
 from medialib.services.uploads import UploadResult, upload_file
+from medialib.services.usage import bandwidth_bytes, bandwidth_record, storage_bytes
 from medialib.services.versions import (
     asset_version_add,
     asset_version_delete,
@@ -80,6 +83,8 @@ __all__ = [
     "asset_versions_append",
     "asset_versions_prune",
     "assets_delete",
+    "bandwidth_bytes",
+    "bandwidth_record",
     "clean_ai_tag_names",
     "clean_custom_coordinates",
     "clean_custom_metadata",
@@ -99,7 +104,9 @@ __all__ = [
     "removing_written_on_error",
     "rendition_ensure",
     "renditions_sweep",
+    "storage_bytes",
     "upload_file",
+    "upload_jwt_verify",
     "upload_signature",
     "upload_signature_verify",
     "upload_tokens_purge",

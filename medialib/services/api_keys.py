@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import jwt
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -182,6 +185,94 @@ def upload_signature_verify(*, public_key: str, signature: str, expire: str, tok
         raise BadRequest("The token has been used before; a token can be used once.") from None
     api_key_touch(api_key=api_key)
     return api_key
+
+
+# Claims of an upload v2 token that are the JWT's own, not upload parameters.
+UPLOAD_JWT_OWN_CLAIMS = frozenset({"iat", "exp", "nbf", "jti", "iss", "aud", "sub"})
+
+
+def upload_jwt_verify(*, token: str, params: Mapping[str, str]) -> ApiKey:
+    """Check a client-side upload v2 `token` against the request's parameters; spend it.
+
+    The token is an HS256 JWT signed with the private key, its header's `kid` the public
+    key, carrying `iat`, `exp` (at most an hour later) and every upload parameter sent
+    (`params`: the form fields but `file` and `token`), with the values sent. A parameter
+    the token does not carry, or carries with another value, is refused, as is a claim the
+    request does not send. The token is spent once its signature checks out.
+    Raises NotAuthenticated (unknown key, bad signature) or BadRequest.
+    """
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise NotAuthenticated("The token is not a valid JWT.") from None
+    public_key = header.get("kid")
+    if not isinstance(public_key, str) or not public_key:
+        raise NotAuthenticated("The token's header must name your public key as kid.")
+    api_key = ApiKey.objects.filter(public_key=public_key, revoked_at__isnull=True).first()
+    private_key = api_key and api_key_private_key(api_key=api_key)
+    if not private_key:
+        raise NotAuthenticated("Your account cannot be authenticated.")
+    try:
+        claims = jwt.decode(
+            token,
+            private_key,
+            algorithms=["HS256"],
+            options={"require": ["exp", "iat"], "verify_aud": False, "verify_iss": False},
+        )
+    except jwt.ExpiredSignatureError:
+        raise BadRequest("The token has expired.") from None
+    except jwt.MissingRequiredClaimError as error:
+        raise BadRequest(f"The token must carry the {error.claim} claim.") from None
+    except jwt.InvalidSignatureError:
+        raise NotAuthenticated("The token's signature is not valid for this public key.") from None
+    except jwt.InvalidTokenError as error:
+        raise BadRequest(f"The token is not valid: {error}.") from None
+    issued, expires = claims["iat"], claims["exp"]
+    if not isinstance(issued, int | float) or not isinstance(expires, int | float):
+        raise BadRequest("The token's iat and exp must be Unix times in seconds.")
+    if expires - issued > UPLOAD_SIGNATURE_MAX_AHEAD.total_seconds():
+        raise BadRequest("The token must expire at most one hour after it was issued.")
+    digest = "jwt:" + hashlib.sha256(token.encode()).hexdigest()
+    try:
+        with transaction.atomic():
+            UploadToken.objects.create(
+                token=digest, api_key=api_key, expire=datetime.fromtimestamp(expires, tz=UTC)
+            )
+    except IntegrityError:
+        raise BadRequest("The token has been used before; a token can be used once.") from None
+    api_key_touch(api_key=api_key)
+    carried = {name: value for name, value in claims.items() if name not in UPLOAD_JWT_OWN_CLAIMS}
+    for name in sorted(params):
+        if name not in carried:
+            raise BadRequest(
+                f"{name} is not covered by the token: the token must carry every "
+                "upload parameter sent.",
+                field=name,
+            )
+        if not _claim_matches(carried[name], params[name]):
+            raise BadRequest(f"{name} differs from the value the token carries.", field=name)
+    missing = sorted(set(carried) - set(params))
+    if missing:
+        raise BadRequest(
+            f"The token carries {missing[0]}, which the request does not send.", field=missing[0]
+        )
+    return api_key
+
+
+def _claim_matches(claim: object, sent: str) -> bool:
+    """Whether a form value is the one a claim carries (claims may be typed JSON)."""
+    if isinstance(claim, str):
+        return claim == sent
+    if isinstance(claim, bool):
+        return sent == ("true" if claim else "false")
+    # tags and responseFields travel comma-separated.
+    is_names = isinstance(claim, list) and all(isinstance(item, str) for item in claim)
+    if is_names and ",".join(claim) == sent:
+        return True
+    try:
+        return json.loads(sent) == claim
+    except ValueError:
+        return False
 
 
 def upload_tokens_purge() -> int:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from core.exceptions import BadRequest
 from medialib.models import Folder
 from medialib.services.ai_tags import ALL_AI_TAGS
+from medialib.services.metadata_fields import custom_metadata_check
 
 MAX_FOLDER_DEPTH = 50
 MAX_TAGS_LENGTH = 500
@@ -299,8 +300,9 @@ def clean_custom_coordinates(value: str | None) -> str:
     return ",".join(str(int(part)) for part in parts)
 
 
-def clean_custom_metadata(value: Any) -> dict[str, Any]:
-    """A JSON object of at most 64 KB without NUL characters, or {} for none."""
+def clean_custom_metadata(value: Any, *, new_file: bool = False) -> dict[str, Any]:
+    """A JSON object of at most 64 KB without NUL characters, or {} for none, that fits
+    the declared custom metadata fields (`new_file`: with their defaults and required values)."""
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -310,7 +312,8 @@ def clean_custom_metadata(value: Any) -> dict[str, Any]:
         raise BadRequest("customMetadata must not contain NUL characters.")
     if len(encoded) > MAX_CUSTOM_METADATA_BYTES:
         raise BadRequest(f"customMetadata is larger than {MAX_CUSTOM_METADATA_BYTES} bytes.")
-    return value
+    # Against the declared custom metadata fields, when there are any.
+    return custom_metadata_check(value, new_file=new_file)
 
 
 def clean_description(value: str | None) -> str:

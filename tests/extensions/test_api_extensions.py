@@ -57,7 +57,7 @@ def test_it_refuses_newer_imagekit_extensions_clearly(api_client) -> None:
     response = upload(api_client, extensions=json.dumps([{"name": "ai-auto-description"}]))
 
     assert response.status_code == 400
-    assert "not supported" in response.json()["message"]
+    assert "not offered by the self-hosted media library" in response.json()["message"]
 
 
 def test_it_still_uploads_when_units_are_insufficient(api_client, vision_fake) -> None:

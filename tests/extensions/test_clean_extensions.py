@@ -84,15 +84,19 @@ def test_it_takes_a_whole_float_as_max_tags() -> None:
         ([TAGGING, None], "extensions[1]: each extension must be an object"),
         ([{"minConfidence": 5, "maxTags": 5}], "extensions[0]: name is required"),
         ([{"name": 7}], "extensions[0]: name is required"),
-        ([{"id": "ext_123"}], "extensions[0]: saved extensions (by id) are not supported"),
+        ([{"id": "ext_123"}], "extensions[0]: name is required"),
+        (
+            [{"name": "saved-extension", "id": "ext_123"}],
+            "extensions[0] (saved-extension): no saved extension with id 'ext_123'",
+        ),
         (
             [{"name": "ai-auto-description"}],
             "extensions[0] (ai-auto-description): the "
-            "extension 'ai-auto-description' is not supported",
+            "extension 'ai-auto-description' is not offered by the self-hosted media library",
         ),
         (
             [{"name": "ai-tasks", "tasks": []}],
-            "extensions[0] (ai-tasks): the extension 'ai-tasks' is not supported",
+            "extensions[0] (ai-tasks): the extension 'ai-tasks' is not offered",
         ),
         ([{"name": "face-blur"}], "extensions[0] (face-blur): unknown extension name"),
         (
