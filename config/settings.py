@@ -244,6 +244,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 MEDIALIB_MAX_UPLOAD_BYTES = env_int("MEDIALIB_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 MEDIALIB_MAX_IMAGE_PIXELS = env_int("MEDIALIB_MAX_IMAGE_PIXELS", 100_000_000)
+# Decodes of more than MEDIALIB_LARGE_DECODE_PIXELS (after a JPEG's reduced-scale
+# draft) share MEDIALIB_LARGE_DECODE_CONCURRENCY slots per process; a caller waits up
+# to MEDIALIB_LARGE_DECODE_WAIT seconds for one, then gets a 503.
+MEDIALIB_LARGE_DECODE_PIXELS = env_int("MEDIALIB_LARGE_DECODE_PIXELS", 16_000_000)
+MEDIALIB_LARGE_DECODE_CONCURRENCY = env_int("MEDIALIB_LARGE_DECODE_CONCURRENCY", 2)
+MEDIALIB_LARGE_DECODE_WAIT = env_float("MEDIALIB_LARGE_DECODE_WAIT", 30.0)
 MEDIALIB_URL_FETCH_TIMEOUT = env_float("MEDIALIB_URL_FETCH_TIMEOUT", 8.0)
 # Upload by URL: the whole fetch must end within the deadline and, after the
 # grace period, average at least the minimum rate (bytes per second); 0 turns it off.
