@@ -247,6 +247,11 @@ MEDIALIB_MAX_IMAGE_PIXELS = env_int("MEDIALIB_MAX_IMAGE_PIXELS", 100_000_000)
 # Decodes of more than MEDIALIB_LARGE_DECODE_PIXELS (after a JPEG's reduced-scale
 # draft) share MEDIALIB_LARGE_DECODE_CONCURRENCY slots per process; a caller waits up
 # to MEDIALIB_LARGE_DECODE_WAIT seconds for one, then gets a 503.
+# Embedded metadata (EXIF, text chunks) kept per file: at most this many entries and
+# bytes of JSON. GPS entries are left out of public files' details unless turned off.
+MEDIALIB_METADATA_MAX_KEYS = env_int("MEDIALIB_METADATA_MAX_KEYS", 256)
+MEDIALIB_METADATA_MAX_BYTES = env_int("MEDIALIB_METADATA_MAX_BYTES", 32 * 1024)
+MEDIALIB_STRIP_GPS_FROM_PUBLIC_FILES = env_bool("MEDIALIB_STRIP_GPS_FROM_PUBLIC_FILES", True)
 MEDIALIB_LARGE_DECODE_PIXELS = env_int("MEDIALIB_LARGE_DECODE_PIXELS", 16_000_000)
 MEDIALIB_LARGE_DECODE_CONCURRENCY = env_int("MEDIALIB_LARGE_DECODE_CONCURRENCY", 2)
 MEDIALIB_LARGE_DECODE_WAIT = env_float("MEDIALIB_LARGE_DECODE_WAIT", 30.0)

@@ -14,6 +14,7 @@ once cannot exhaust memory.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import math
 import os
@@ -324,7 +325,47 @@ def sniff_non_image(head: bytes) -> tuple[str, str]:
 
 
 def embedded_metadata(image: Image.Image) -> dict[str, Any]:
-    """EXIF (with its Exif and GPS blocks) and text chunks, as JSON-safe values."""
+    """EXIF (with its Exif and GPS blocks) and text chunks, as JSON-safe values.
+
+    At most settings.MEDIALIB_METADATA_MAX_KEYS entries and
+    MEDIALIB_METADATA_MAX_BYTES of JSON are kept: the first ones read (the main EXIF
+    block first), then entries that would cross the size are dropped.
+    """
+    return _capped(_read_metadata(image))
+
+
+def _capped(metadata: dict[str, Any]) -> dict[str, Any]:
+    max_keys = settings.MEDIALIB_METADATA_MAX_KEYS
+    max_bytes = settings.MEDIALIB_METADATA_MAX_BYTES
+    kept: dict[str, Any] = {}
+    total = 2  # the braces
+    for key, value in metadata.items():
+        if len(kept) >= max_keys:
+            break
+        size = len(json.dumps({key: value}, ensure_ascii=False).encode()) - 1  # a comma
+        if total + size > max_bytes:
+            continue
+        kept[key] = value
+        total += size
+    if len(kept) < len(metadata):
+        logger.info("Kept %d of %d embedded metadata entries", len(kept), len(metadata))
+    return kept
+
+
+def is_gps_key(key: str) -> bool:
+    """Whether an embedded metadata entry is a GPS one (EXIF's GPS block: GPSLatitude...)."""
+    return key.startswith("GPS")
+
+
+def visible_metadata(metadata: dict[str, Any], *, is_private: bool) -> dict[str, Any]:
+    """The embedded metadata the API shows: without GPS for a public file when
+    settings.MEDIALIB_STRIP_GPS_FROM_PUBLIC_FILES is on."""
+    if is_private or not settings.MEDIALIB_STRIP_GPS_FROM_PUBLIC_FILES:
+        return metadata
+    return {key: value for key, value in metadata.items() if not is_gps_key(key)}
+
+
+def _read_metadata(image: Image.Image) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
     try:
         exif = image.getexif()
