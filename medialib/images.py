@@ -96,6 +96,11 @@ class Inspection:
         return is_image_format(self.format)
 
 
+def thumbnail_mime(extension: str) -> str:
+    """The type of a stored thumbnail, from its extension (png or jpg)."""
+    return "image/png" if extension == "png" else "image/jpeg"
+
+
 def is_image_format(format: str) -> bool:
     """Whether a short format (an inspection's, or a stored version's) is an image's."""
     return format in IMAGE_FORMATS

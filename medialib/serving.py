@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_safe
 
-from medialib import delivery, selectors, services, storage
+from medialib import delivery, images, selectors, services, storage
 
 NOT_SERVED = "The requested file does not exist."
 
@@ -38,15 +38,24 @@ def serve_file(request: HttpRequest, file_path: str) -> HttpResponse:
         key = services.version_thumbnail_ensure(version=version)
         if not key:
             raise Http404(NOT_SERVED)
-        content_type = "image/png" if key.endswith(".png") else "image/jpeg"
+        content_type = images.thumbnail_mime(key.rsplit(".", 1)[-1])
+        attachment = False
     else:
         key = version.storage_key
         content_type = version.mime
+        attachment = not images.is_image_format(version.format)
     # Signed URLs must not be kept by shared caches beyond their expiry.
     # Short for public files too: an overwrite serves new bytes at the same URL.
     cache_control = "public, max-age=300" if public and not signed else "private, no-store"
     if not storage.is_local():
-        response: HttpResponse = HttpResponseRedirect(storage.url_for_key(key))
+        # The presigned URL ends no later than the signed URL that led to it.
+        url = storage.url_for_key(
+            key,
+            content_type=content_type,
+            attachment=attachment,
+            expires_at=int(request.GET["ik-t"]) if signed else None,
+        )
+        response: HttpResponse = HttpResponseRedirect(url)
     else:
         response = FileResponse(storage.open_key(key), content_type=content_type)
         response["ETag"] = f'"{version.checksum}{"-t" if transformation else ""}"'
