@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -101,6 +102,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_results",
     "django_celery_beat",
     "django_htmx",
@@ -112,6 +114,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -235,6 +238,26 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT, "base_url": MEDIA_URL},
     }
+# Pages: scripts from this origin only (no inline script), never framed. Images and
+# previews may come from the bucket that serving redirects to (CSP_MEDIA_SOURCES,
+# default the S3 endpoint's origin or https://*.amazonaws.com when S3 is used).
+if AWS_STORAGE_BUCKET_NAME:
+    _s3_endpoint = urlsplit(env_str("AWS_S3_ENDPOINT_URL") or "https://*.amazonaws.com")
+    _media_sources = f"{_s3_endpoint.scheme}://{_s3_endpoint.netloc}"
+else:
+    _media_sources = ""
+CSP_MEDIA_SOURCES = env_str("CSP_MEDIA_SOURCES", _media_sources)
+CONTENT_SECURITY_POLICY = (
+    env_str(
+        "CONTENT_SECURITY_POLICY",
+        "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data: blob: {CSP_MEDIA_SOURCES}; "
+        f"media-src 'self' blob: {CSP_MEDIA_SOURCES}",
+    )
+    .replace(" ;", ";")
+    .strip()
+)
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -378,6 +401,10 @@ REST_FRAMEWORK = {
 }
 
 SPECTACULAR_SETTINGS = {
+    # Swagger UI from this site's static files (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "TITLE": "Media library API",
     "DESCRIPTION": "A self-hosted media library with AI extensions, wire-compatible "
     "with ImageKit's media and extensions API.",
