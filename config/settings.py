@@ -457,7 +457,9 @@ CELERY_BEAT_SCHEDULE["extensions-sweep-pending-runs"] = {
 
 # Webhooks -----------------------------------------------------------------------
 
-WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", DEBUG)
+# Webhook receivers and upload URLs on private, loopback or link-local addresses are
+# refused unless this is set explicitly (DEBUG does not imply it; `make run` sets it).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
 WEBHOOKS_TIMEOUT = env_float("WEBHOOKS_TIMEOUT", 30.0)
 # CA certificates that https receivers are verified against; empty means certifi's.
 WEBHOOKS_CA_BUNDLE = env_str("WEBHOOKS_CA_BUNDLE")

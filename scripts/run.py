@@ -44,11 +44,36 @@ def stop(children: list[tuple[str, subprocess.Popen]]) -> None:
             process.wait()
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def development_environment(environ: dict[str, str] | os._Environ) -> list[str]:
+    """Set `make run`'s development defaults in `environ`; return notices to print.
+
+    Bound to loopback, webhooks and uploads by URL may reach private addresses
+    (a receiver on this machine), unless WEBHOOKS_ALLOW_PRIVATE_TARGETS says otherwise.
+    """
+    environ.setdefault("DEBUG", "true")
+    environ.setdefault("PORT", "8000")
+    host = environ.get("HOST", "127.0.0.1")
+    environ.setdefault("ALLOWED_HOSTS", f"localhost,127.0.0.1,[::1],{host}")
+    notices = []
+    if host in LOOPBACK_HOSTS:
+        environ.setdefault("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
+    if environ.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "").lower() in ("1", "true", "yes", "on"):
+        notices.append(
+            "Development: webhooks and uploads by URL may reach private and loopback "
+            "addresses (WEBHOOKS_ALLOW_PRIVATE_TARGETS=true). Never set this in production."
+        )
+    return notices
+
+
 def main() -> int:
-    os.environ.setdefault("DEBUG", "true")
-    port = os.environ.setdefault("PORT", "8000")
+    notices = development_environment(os.environ)
+    port = os.environ["PORT"]
     host = os.environ.get("HOST", "127.0.0.1")
-    os.environ.setdefault("ALLOWED_HOSTS", f"localhost,127.0.0.1,[::1],{host}")
+    for notice in notices:
+        print(notice, flush=True)
 
     manage("migrate", "--noinput", "-v", "0")
     manage("collectstatic", "--noinput", "-v", "0")
