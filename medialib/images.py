@@ -165,7 +165,8 @@ def _open_image(file: IO[bytes], *, head: bytes) -> Image.Image | None:
                 ) from None
             return None
         except (OSError, SyntaxError, ValueError, EOFError) as error:
-            raise BadRequest(f"The image cannot be read: {error}.") from None
+            logger.info("Refused an unreadable image: %s", error)
+            raise BadRequest("The image cannot be read: it is corrupt or unsupported.") from None
     width, height = image.size
     if width <= 0 or height <= 0:
         image.close()

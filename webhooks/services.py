@@ -111,9 +111,23 @@ def extension_result_delivery_create(*, run: ExtensionRun) -> WebhookDelivery | 
             "service": run.name,
             "status": "FAILURE",
             "fileId": asset.file_id,
-            "error": {"code": run.error_code, "message": run.error_message},
+            "error": {"code": run.error_code, "message": public_error_message(run)},
         }
     return delivery_create(url=run.webhook_url, event=event, payload=payload, subject=asset.file_id)
+
+
+# Errors whose message may carry exception text or a provider's address: the
+# receiver gets a fixed message, the run (admin) keeps the detail.
+_PUBLIC_ERROR_MESSAGES = {
+    "internal_error": "The extension failed on the server.",
+    "connection_error": "The extension's provider could not be reached.",
+    "unexpected_response": "The extension's provider answered something unexpected.",
+}
+
+
+def public_error_message(run: ExtensionRun) -> str:
+    """The message of a failed run that a webhook receiver may see."""
+    return _PUBLIC_ERROR_MESSAGES.get(run.error_code, run.error_message)
 
 
 def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
