@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from core.files import private_directory, write_private_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -64,7 +66,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Holds the database, keys and first-run credentials: its owner's alone (0700).
+private_directory(VAR_DIR)
 
 DEBUG = env_bool("DEBUG", False)
 
@@ -80,8 +83,7 @@ def _secret_key() -> str:
         )
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+        write_private_file(key_file, secrets.token_urlsafe(50))
     return key_file.read_text().strip()
 
 
