@@ -463,6 +463,9 @@ CELERY_BEAT_SCHEDULE["extensions-sweep-pending-runs"] = {
 # refused unless this is set explicitly (DEBUG does not imply it; `make run` sets it).
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
 WEBHOOKS_TIMEOUT = env_float("WEBHOOKS_TIMEOUT", 30.0)
+# After a rotation the previous secret signs deliveries too (a second signature in
+# `webhook-signature`) for this many seconds, while receivers switch to the new one.
+WEBHOOKS_SECRET_ROTATION_GRACE = env_int("WEBHOOKS_SECRET_ROTATION_GRACE", 24 * 3600)
 # CA certificates that https receivers are verified against; empty means certifi's.
 WEBHOOKS_CA_BUNDLE = env_str("WEBHOOKS_CA_BUNDLE")
 # One task per delivery on its own queue; its workers should use a thread or

@@ -33,6 +33,8 @@ from webhooks.schedule import DeliverySchedule
 from webhooks.signing import signature_headers
 
 logger = logging.getLogger(__name__)
+# Newest secret first.
+ORDER = ("-created_at", "-id")
 
 # How long past the request's timeout a lease outlives it: an attempt never
 # outlasts its lease, so no two workers send the same delivery at once.
@@ -173,6 +175,7 @@ def delivery_attempt(*, delivery_id: int) -> DeliveryAttempt | None:
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
     headers = signature_headers(
         secret=webhook_secret_current(),
+        previous_secrets=webhook_secrets_in_grace(now=started_at),
         message_id=delivery.message_id,
         sent_at=started_at.timestamp(),
         body=body,
@@ -287,6 +290,32 @@ def webhook_secret_current() -> str:
     return secret.secret
 
 
+def webhook_secrets_in_grace(*, now: datetime) -> list[str]:
+    """Earlier secrets still valid: replaced less than WEBHOOKS_SECRET_ROTATION_GRACE
+    seconds before `now`, newest first."""
+    grace = timedelta(seconds=settings.WEBHOOKS_SECRET_ROTATION_GRACE)
+    if not grace:
+        return []
+    rows = list(WebhookSecret.objects.filter(created_at__gt=now - grace).order_by(*ORDER))
+    if not rows:
+        return []
+    # The secret each of these replaced is the one just before it.
+    oldest_replacement = rows[-1]
+    earlier = (
+        WebhookSecret.objects.filter(
+            Q(created_at__lt=oldest_replacement.created_at)
+            | Q(created_at=oldest_replacement.created_at, id__lt=oldest_replacement.id)
+        )
+        .order_by(*ORDER)
+        .first()
+    )
+    secrets = [row.secret for row in rows[1:]]
+    if earlier is not None:
+        secrets.append(earlier.secret)
+    return secrets
+
+
 def webhook_secret_rotate() -> str:
-    """Make a new secret; deliveries are signed with it from now on."""
+    """Make a new secret; deliveries are signed with it from now on, and with the
+    previous one too for settings.WEBHOOKS_SECRET_ROTATION_GRACE seconds."""
     return WebhookSecret.objects.create().secret
