@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 PY := $(VENV)/bin/python
 INSTALL := $(PIP) install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: run test bench lint install install-dev clean
+.PHONY: run test bench lint install install-dev clean audit
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test: install-dev
 
 bench: install-dev
 	$(PY) benchmarks/run.py
+
+# pip-audit over constraints.txt; warns (without failing) when no vulnerability
+# database is reachable from this machine.
+audit: install-dev
+	$(PY) scripts/audit.py
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from core.files import private_directory, write_private_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -63,7 +67,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Holds the database, keys and first-run credentials: its owner's alone (0700).
+private_directory(VAR_DIR)
 
 # Development settings of the checkout that `make run` prepared -------------------------
 # `make run` writes the variables it chose (DEBUG, ALLOWED_HOSTS, PUBLIC_BASE_URL) to
@@ -99,8 +104,7 @@ def _secret_key() -> str:
         )
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+        write_private_file(key_file, secrets.token_urlsafe(50))
     return key_file.read_text().strip()
 
 
@@ -143,6 +147,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
     "django_celery_results",
     "django_celery_beat",
     "django_htmx",
@@ -156,6 +162,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A database that is away answers 503 JSON, not an HTML 500 (reliability).
     "core.middleware.DatabaseUnavailableMiddleware",
+    "core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -165,6 +172,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "medialib.middleware.RequestIdMiddleware",
+    # Last, as django-axes requires: answers a locked-out sign-in with a 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -224,6 +233,20 @@ USE_I18N = True
 USE_TZ = True
 
 LOGIN_URL = "login"
+# Lockout after repeated failed sign-ins (/accounts/login/, /admin/login/; django-axes):
+# AXES_FAILURE_LIMIT failures of one user name from one address lock that pair out for
+# AXES_COOLOFF_MINUTES; a successful sign-in resets the count. Behind a proxy, set
+# AXES_IPWARE_PROXY_COUNT so the client's address is read from X-Forwarded-For.
+AUTHENTICATION_BACKENDS = [
+    "config.auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0) or None
 LOGIN_REDIRECT_URL = "library"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -261,7 +284,8 @@ MEDIA_URL = "/media/"
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # S3Storage storing each object with its sniffed type (README "Security model").
+        "BACKEND": "medialib.s3.MediaS3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
@@ -278,6 +302,26 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT, "base_url": MEDIA_URL},
     }
+# Pages: scripts from this origin only (no inline script), never framed. Images and
+# previews may come from the bucket that serving redirects to (CSP_MEDIA_SOURCES,
+# default the S3 endpoint's origin or https://*.amazonaws.com when S3 is used).
+if AWS_STORAGE_BUCKET_NAME:
+    _s3_endpoint = urlsplit(env_str("AWS_S3_ENDPOINT_URL") or "https://*.amazonaws.com")
+    _media_sources = f"{_s3_endpoint.scheme}://{_s3_endpoint.netloc}"
+else:
+    _media_sources = ""
+CSP_MEDIA_SOURCES = env_str("CSP_MEDIA_SOURCES", _media_sources)
+CONTENT_SECURITY_POLICY = (
+    env_str(
+        "CONTENT_SECURITY_POLICY",
+        "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data: blob: {CSP_MEDIA_SOURCES}; "
+        f"media-src 'self' blob: {CSP_MEDIA_SOURCES}",
+    )
+    .replace(" ;", ";")
+    .strip()
+)
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -288,6 +332,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 MEDIALIB_MAX_UPLOAD_BYTES = env_int("MEDIALIB_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 MEDIALIB_MAX_IMAGE_PIXELS = env_int("MEDIALIB_MAX_IMAGE_PIXELS", 100_000_000)
+# Decodes of more than MEDIALIB_LARGE_DECODE_PIXELS (after a JPEG's reduced-scale
+# draft) share MEDIALIB_LARGE_DECODE_CONCURRENCY slots per process; a caller waits up
+# to MEDIALIB_LARGE_DECODE_WAIT seconds for one, then gets a 503.
+# Embedded metadata (EXIF, text chunks) kept per file: at most this many entries and
+# bytes of JSON. GPS entries are left out of public files' details unless turned off.
+MEDIALIB_METADATA_MAX_KEYS = env_int("MEDIALIB_METADATA_MAX_KEYS", 256)
+MEDIALIB_METADATA_MAX_BYTES = env_int("MEDIALIB_METADATA_MAX_BYTES", 32 * 1024)
+MEDIALIB_STRIP_GPS_FROM_PUBLIC_FILES = env_bool("MEDIALIB_STRIP_GPS_FROM_PUBLIC_FILES", True)
+MEDIALIB_LARGE_DECODE_PIXELS = env_int("MEDIALIB_LARGE_DECODE_PIXELS", 16_000_000)
+MEDIALIB_LARGE_DECODE_CONCURRENCY = env_int("MEDIALIB_LARGE_DECODE_CONCURRENCY", 2)
+MEDIALIB_LARGE_DECODE_WAIT = env_float("MEDIALIB_LARGE_DECODE_WAIT", 30.0)
 MEDIALIB_URL_FETCH_TIMEOUT = env_float("MEDIALIB_URL_FETCH_TIMEOUT", 8.0)
 # Upload by URL: the whole fetch must end within the deadline and, after the
 # grace period, average at least the minimum rate (bytes per second); 0 turns it off.
@@ -413,6 +468,10 @@ REST_FRAMEWORK = {
 }
 
 SPECTACULAR_SETTINGS = {
+    # Swagger UI from this site's static files (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "TITLE": "Media library API",
     "DESCRIPTION": "A self-hosted media library with AI extensions, wire-compatible "
     "with ImageKit's media and extensions API.",
@@ -480,8 +539,13 @@ CELERY_BEAT_SCHEDULE["extensions-sweep-pending-runs"] = {
 
 # Webhooks -----------------------------------------------------------------------
 
-WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", DEBUG)
+# Webhook receivers and upload URLs on private, loopback or link-local addresses are
+# refused unless this is set explicitly (DEBUG does not imply it; `make run` sets it).
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
 WEBHOOKS_TIMEOUT = env_float("WEBHOOKS_TIMEOUT", 30.0)
+# After a rotation the previous secret signs deliveries too (a second signature in
+# `webhook-signature`) for this many seconds, while receivers switch to the new one.
+WEBHOOKS_SECRET_ROTATION_GRACE = env_int("WEBHOOKS_SECRET_ROTATION_GRACE", 24 * 3600)
 # CA certificates that https receivers are verified against; empty means certifi's.
 WEBHOOKS_CA_BUNDLE = env_str("WEBHOOKS_CA_BUNDLE")
 # One task per delivery on its own queue; its workers should use a thread or

@@ -76,6 +76,11 @@ class UnsupportedMediaType(ApplicationError):
     status_code = 415
 
 
+class ServiceUnavailable(ApplicationError):
+    status_code = 503
+    default_message = "The server is busy; try again in a moment."
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Return ImageKit-shaped errors; None (a 500) for what is not an API error."""
     if isinstance(exc, ApplicationError):

@@ -11,11 +11,14 @@ answer that changes between check and use (DNS rebinding) cannot slip through.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -34,7 +37,16 @@ NAT64_NETWORK = ipaddress.ip_network("64:ff9b::/96")
 
 
 class UnsafeTarget(ValueError):
-    """The URL may not be requested; the message completes "the URL ..."."""
+    """The URL may not be requested; the message completes "the URL ...".
+
+    The message names no address and no exception text (it reaches callers); the
+    detail goes to the log.
+    """
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        if detail:
+            logger.info("Refused a URL target: %s (%s)", message, detail)
 
 
 @dataclass(frozen=True)
@@ -105,7 +117,7 @@ class AddressGuard:
             parts = urlsplit(url)
             port = parts.port
         except ValueError as exc:
-            raise UnsafeTarget(f"is not a valid URL ({exc})") from None
+            raise UnsafeTarget("is not a valid URL", detail=str(exc)) from None
         scheme = parts.scheme.lower()
         if scheme not in cls.schemes:
             raise UnsafeTarget("must use http or https")
@@ -115,7 +127,7 @@ class AddressGuard:
         try:
             ascii_hostname = hostname if hostname.isascii() else hostname.encode("idna").decode()
         except UnicodeError:
-            raise UnsafeTarget(f"has an invalid host name ({hostname})") from None
+            raise UnsafeTarget("has an invalid host name", detail=hostname) from None
         port = port or cls.schemes[scheme]
         allow_private = settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS
         addresses: tuple[str, ...] = ()
@@ -124,7 +136,9 @@ class AddressGuard:
         if not allow_private:
             for address in addresses:
                 if not is_public_address(address):
-                    raise UnsafeTarget(f"resolves to a private address ({address})")
+                    raise UnsafeTarget(
+                        "resolves to a private address", detail=f"{ascii_hostname}: {address}"
+                    )
         host_for_header = f"[{ascii_hostname}]" if ":" in ascii_hostname else ascii_hostname
         if port != cls.schemes[scheme]:
             host_for_header = f"{host_for_header}:{port}"
@@ -147,8 +161,8 @@ class AddressGuard:
         try:
             answers = cls.resolver(hostname, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError):
-            raise UnsafeTarget(f"host does not resolve ({hostname})") from None
+            raise UnsafeTarget("host does not resolve", detail=hostname) from None
         addresses = tuple(dict.fromkeys(str(answer[4][0]) for answer in answers))
         if not addresses:
-            raise UnsafeTarget(f"host does not resolve ({hostname})")
+            raise UnsafeTarget("host does not resolve", detail=hostname)
         return addresses

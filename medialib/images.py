@@ -4,23 +4,29 @@ The type comes from the content, never from the name. Pixel limits come from
 settings.MEDIALIB_MAX_IMAGE_PIXELS (decompression bombs are refused before
 decoding); an image is decoded completely once, to make its thumbnail, so a
 truncated or corrupt image is refused before anything is stored. JPEGs are
-decoded at a reduced scale (`draft`), close to the thumbnail's size.
+decoded at a reduced scale (`draft`), close to the thumbnail's size. The decoded
+source is never copied at full size: it is reduced first, and only the small
+thumbnail is converted and turned upright. Large decodes take one of a few
+process-wide slots (settings.MEDIALIB_LARGE_DECODE_CONCURRENCY), so that many at
+once cannot exhaust memory.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import math
 import os
+import threading
 import warnings
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
-from PIL import ExifTags, Image, ImageOps, TiffImagePlugin, UnidentifiedImageError
+from PIL import ExifTags, Image, TiffImagePlugin, UnidentifiedImageError
 
-from core.exceptions import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from core.exceptions import BadRequest, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType
 
 THUMBNAIL_SIZE = (256, 256)
 # Formats accepted as images; anything Pillow could guess beyond these (TGA,
@@ -90,6 +96,11 @@ class Inspection:
         return is_image_format(self.format)
 
 
+def thumbnail_mime(extension: str) -> str:
+    """The type of a stored thumbnail, from its extension (png or jpg)."""
+    return "image/png" if extension == "png" else "image/jpeg"
+
+
 def is_image_format(format: str) -> bool:
     """Whether a short format (an inspection's, or a stored version's) is an image's."""
     return format in IMAGE_FORMATS
@@ -154,7 +165,8 @@ def _open_image(file: IO[bytes], *, head: bytes) -> Image.Image | None:
                 ) from None
             return None
         except (OSError, SyntaxError, ValueError, EOFError) as error:
-            raise BadRequest(f"The image cannot be read: {error}.") from None
+            logger.info("Refused an unreadable image: %s", error)
+            raise BadRequest("The image cannot be read: it is corrupt or unsupported.") from None
     width, height = image.size
     if width <= 0 or height <= 0:
         image.close()
@@ -180,31 +192,109 @@ def _has_alpha(image: Image.Image) -> bool:
     )
 
 
+_decode_slots_lock = threading.Lock()
+_decode_slots: tuple[int, threading.BoundedSemaphore] | None = None
+
+
+def large_decode_slots() -> threading.BoundedSemaphore:
+    """The process-wide semaphore that large decodes share, sized by the setting."""
+    global _decode_slots
+    size = max(1, settings.MEDIALIB_LARGE_DECODE_CONCURRENCY)
+    with _decode_slots_lock:
+        if _decode_slots is None or _decode_slots[0] != size:
+            _decode_slots = (size, threading.BoundedSemaphore(size))
+        return _decode_slots[1]
+
+
+def _decode(image: Image.Image) -> None:
+    width, height = image.size
+    slots = None
+    if width * height > settings.MEDIALIB_LARGE_DECODE_PIXELS:
+        slots = large_decode_slots()
+        if not slots.acquire(timeout=max(0.0, settings.MEDIALIB_LARGE_DECODE_WAIT)):
+            logger.warning("No free slot to decode a %dx%d image", width, height)
+            raise ServiceUnavailable(
+                "The server is decoding other large images; try again in a moment."
+            )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
+                image.load()
+            except (OSError, SyntaxError, ValueError, EOFError) as error:
+                logger.info("Refused a corrupt image: %s", error)
+                raise BadRequest("The image is truncated or corrupt.") from None
+    finally:
+        if slots is not None:
+            slots.release()
+
+
 def make_thumbnail(image: Image.Image) -> Thumbnail:
     """Decode `image` completely (JPEG at a reduced scale) into a thumbnail.
 
-    Raises BadRequest when the image data is truncated or corrupt.
+    Raises BadRequest when the image data is truncated or corrupt, and
+    ServiceUnavailable when no slot for a large decode frees up in time.
     """
     if image.format in ("JPEG", "MPO"):
         # Lets libjpeg decode at 1/2, 1/4 or 1/8 scale, still >= the thumbnail size.
         image.draft("RGB", THUMBNAIL_SIZE)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            image.load()
-        except (OSError, SyntaxError, ValueError, EOFError) as error:
-            raise BadRequest(f"The image is truncated or corrupt: {error}.") from None
+    _decode(image)
     decoded_size = image.size
-    frame = ImageOps.exif_transpose(image) or image
-    alpha = _has_alpha(frame)
-    frame = frame.convert("RGBA" if alpha else "RGB")
+    alpha = _has_alpha(image)
+    mode = "RGBA" if alpha else "RGB"
+    # Reduce first, so that nothing is copied at the decoded size (convert and
+    # transpose copy): the small thumbnail is converted and turned upright.
+    frame = image
+    if frame.mode in ("P", "1"):
+        # These resize by nearest neighbour only: cut down to a few times the
+        # thumbnail's size, then convert the small copy for a proper filter.
+        if max(frame.size) > 4 * max(THUMBNAIL_SIZE):
+            intermediate = _fit(frame.size, (4 * THUMBNAIL_SIZE[0], 4 * THUMBNAIL_SIZE[1]))
+            frame = frame.resize(intermediate, Image.Resampling.NEAREST)
+        frame = frame.convert(mode)
+    else:
+        try:
+            frame = frame.resize(
+                _fit(frame.size, THUMBNAIL_SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0
+            )
+        except ValueError:  # a mode Pillow cannot resize: convert, then resize.
+            frame = frame.convert(mode)
     frame.thumbnail(THUMBNAIL_SIZE)
+    if frame.mode != mode:
+        frame = frame.convert(mode)
+    method = _ORIENTATIONS.get(_orientation(image))
+    if method is not None:
+        frame = frame.transpose(method)
     buffer = io.BytesIO()
     if alpha:
         frame.save(buffer, format="PNG", optimize=True)
         return Thumbnail(buffer.getvalue(), "image/png", "png", decoded_size)
     frame.save(buffer, format="JPEG", quality=85)
     return Thumbnail(buffer.getvalue(), "image/jpeg", "jpg", decoded_size)
+
+
+_ORIENTATIONS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(image: Image.Image) -> int | None:
+    try:
+        return image.getexif().get(ExifTags.Base.Orientation)
+    except Exception:  # malformed EXIF: the image is shown as stored.
+        return None
+
+
+def _fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """`size` scaled down (never up) to fit in `box`, keeping its aspect ratio."""
+    scale = min(1.0, box[0] / size[0], box[1] / size[1])
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
 def thumbnail_from_file(file: IO[bytes]) -> Thumbnail | None:
@@ -272,7 +362,47 @@ def sniff_non_image(head: bytes) -> tuple[str, str]:
 
 
 def embedded_metadata(image: Image.Image) -> dict[str, Any]:
-    """EXIF (with its Exif and GPS blocks) and text chunks, as JSON-safe values."""
+    """EXIF (with its Exif and GPS blocks) and text chunks, as JSON-safe values.
+
+    At most settings.MEDIALIB_METADATA_MAX_KEYS entries and
+    MEDIALIB_METADATA_MAX_BYTES of JSON are kept: the first ones read (the main EXIF
+    block first), then entries that would cross the size are dropped.
+    """
+    return _capped(_read_metadata(image))
+
+
+def _capped(metadata: dict[str, Any]) -> dict[str, Any]:
+    max_keys = settings.MEDIALIB_METADATA_MAX_KEYS
+    max_bytes = settings.MEDIALIB_METADATA_MAX_BYTES
+    kept: dict[str, Any] = {}
+    total = 2  # the braces
+    for key, value in metadata.items():
+        if len(kept) >= max_keys:
+            break
+        size = len(json.dumps({key: value}, ensure_ascii=False).encode()) - 1  # a comma
+        if total + size > max_bytes:
+            continue
+        kept[key] = value
+        total += size
+    if len(kept) < len(metadata):
+        logger.info("Kept %d of %d embedded metadata entries", len(kept), len(metadata))
+    return kept
+
+
+def is_gps_key(key: str) -> bool:
+    """Whether an embedded metadata entry is a GPS one (EXIF's GPS block: GPSLatitude...)."""
+    return key.startswith("GPS")
+
+
+def visible_metadata(metadata: dict[str, Any], *, is_private: bool) -> dict[str, Any]:
+    """The embedded metadata the API shows: without GPS for a public file when
+    settings.MEDIALIB_STRIP_GPS_FROM_PUBLIC_FILES is on."""
+    if is_private or not settings.MEDIALIB_STRIP_GPS_FROM_PUBLIC_FILES:
+        return metadata
+    return {key: value for key, value in metadata.items() if not is_gps_key(key)}
+
+
+def _read_metadata(image: Image.Image) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
     try:
         exif = image.getexif()

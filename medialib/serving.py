@@ -28,7 +28,7 @@ from django.http import (
 from django.views.decorators.http import require_safe
 
 from core.exceptions import ApplicationError
-from medialib import delivery, renderer, selectors, services, storage, transformations
+from medialib import delivery, images, renderer, selectors, services, storage, transformations
 from medialib.models import Asset, AssetVersion
 from medialib.services.named_transformations import named_transformation_text
 from medialib.services.renditions import rendition_digest, rendition_ensure
@@ -89,6 +89,8 @@ def serve_file(request: HttpRequest, file_path: str) -> HttpResponse:
             content_type=version.mime,
             etag=f'"{version.checksum}"',
             size=version.size,
+            attachment=not images.is_image_format(version.format),
+            expires_at=_signed_until(request) if signed else None,
             # Short for public files: an overwrite serves new bytes at the same URL.
             cache_control="public, max-age=300" if public and not signed else "private, no-store",
         )
@@ -111,10 +113,18 @@ def _serve_thumbnail(request: HttpRequest, *, version: AssetVersion, public: boo
     return _respond(
         request,
         key=key,
-        content_type="image/png" if key.endswith(".png") else "image/jpeg",
+        content_type=images.thumbnail_mime(key.rsplit(".", 1)[-1]),
         etag=f'"{version.checksum}-t"',
         cache_control=_rendition_cache_control(public),
     )
+
+
+def _signed_until(request: HttpRequest) -> int | None:
+    """The expiry of a signed URL (`ik-t`), None for one that does not expire."""
+    try:
+        return int(request.GET["ik-t"])
+    except (KeyError, ValueError):
+        return None
 
 
 def _rendition_cache_control(public: bool) -> str:
@@ -175,10 +185,23 @@ def _respond(
     etag: str,
     cache_control: str,
     size: int = 0,
+    attachment: bool = False,
+    expires_at: int | None = None,
 ) -> HttpResponse:
-    """The stored object `key` (of `size` bytes, when known) as the response."""
+    """The stored object `key` (of `size` bytes, when known) as the response.
+
+    `attachment`: downloaded, never shown in the browser (files that are not images).
+    `expires_at`: the Unix time the signed URL that led here expires.
+    """
     if not storage.is_local():
-        response: HttpResponse = HttpResponseRedirect(storage.url_for_key(key))
+        # The presigned URL ends no later than the signed URL that led to it.
+        url = storage.url_for_key(
+            key,
+            content_type=content_type,
+            attachment=attachment,
+            expires_at=expires_at,
+        )
+        response: HttpResponse = HttpResponseRedirect(url)
     else:
         if _not_modified(request, etag):
             return _not_modified_response(etag, cache_control, vary=False)

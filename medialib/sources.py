@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import re
 import tempfile
 import time
@@ -31,6 +32,7 @@ CHUNK_SIZE = 64 * 1024
 # Above this a spooled file moves from memory to disk.
 SPOOL_MEMORY_SIZE = 1024 * 1024
 MAX_REDIRECTS = 3
+logger = logging.getLogger(__name__)
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 _DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+(?:;[\w-]+=[\w.-]+)*;base64,", re.IGNORECASE)
 _BASE64_WHITESPACE = re.compile(rb"\s+")
@@ -177,7 +179,8 @@ def spool_url(url: str) -> Spooled:
         except TimeoutError:
             raise BadRequest(f"The file URL did not answer within {timeout:g} s.") from None
         except outbound.NETWORK_ERRORS as error:
-            raise BadRequest(f"The file URL could not be fetched: {error}") from None
+            logger.info("Fetching an upload URL failed: %s: %s", type(error).__name__, error)
+            raise BadRequest("The file URL could not be fetched.") from None
         if spooled.size == 0:
             spooled.close()
             raise BadRequest("The file URL answered an empty body.")

@@ -4,11 +4,17 @@ Local disk by default, S3 (django-storages) when AWS_STORAGE_BUCKET_NAME is
 set: settings.STORAGES["default"] decides, this module only names the keys.
 Files are written by streaming their chunks; deletes wait for the commit of
 the transaction that removed their rows.
+
+On S3 (medialib.s3.MediaS3Storage) an object is stored with the content type
+sniffed from its bytes, and a non-image with `Content-Disposition: attachment`,
+so that the bucket never serves an uploaded HTML page as one; presigned URLs
+repeat both as response overrides and may be given a shorter life.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from typing import IO
 
@@ -29,10 +35,20 @@ def thumbnail_key(*, file_id: str, version_id: str, extension: str) -> str:
     return f"thumbnails/{file_id}/{version_id}/thumbnail.{extension}"
 
 
-def save(*, key: str, content: IO[bytes]) -> str:
-    """Store `content` (read in chunks) under `key`; return the key actually used."""
+ATTACHMENT = "attachment"
+
+
+def save(*, key: str, content: IO[bytes], content_type: str = "", attachment: bool = False) -> str:
+    """Store `content` (read in chunks) under `key`; return the key actually used.
+
+    `content_type` and `attachment` become the object's headers where the storage
+    keeps them (S3).
+    """
     content.seek(0)
-    return default_storage.save(key, File(content, name=key.rsplit("/", 1)[-1]))
+    file = File(content, name=key.rsplit("/", 1)[-1])
+    file.content_type = content_type or "application/octet-stream"
+    file.content_disposition = ATTACHMENT if attachment else ""
+    return default_storage.save(key, file)
 
 
 def open_version(version: AssetVersion) -> File:
@@ -49,9 +65,25 @@ def is_local() -> bool:
     return isinstance(default_storage, FileSystemStorage)
 
 
-def url_for_key(key: str) -> str:
-    """The storage's own URL of a key (S3: presigned, short-lived)."""
-    return default_storage.url(key)
+def url_for_key(
+    key: str, *, content_type: str = "", attachment: bool = False, expires_at: float | None = None
+) -> str:
+    """The storage's own URL of a key (S3: presigned, short-lived).
+
+    The URL expires at `expires_at` (a Unix time) when that is sooner than the
+    storage's own expiry, so a redirect never outlives the signed URL behind it.
+    """
+    if is_local():
+        return default_storage.url(key)
+    parameters = {}
+    if content_type:
+        parameters["ResponseContentType"] = content_type
+    if attachment:
+        parameters["ResponseContentDisposition"] = ATTACHMENT
+    expire = getattr(default_storage, "querystring_expire", 3600)
+    if expires_at is not None:
+        expire = max(1, min(expire, int(expires_at - time.time())))
+    return default_storage.url(key, parameters=parameters, expire=expire)
 
 
 def delete_now(keys: Iterable[str]) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from medialib import delivery
+from medialib import delivery, images
 from medialib.models import Asset, AssetVersion, Folder
 
 # The upload response: always these, plus `responseFields` from the optional set.
@@ -67,6 +67,10 @@ def _ai_tags(asset: Asset) -> list[dict[str, Any]] | None:
         for tag in asset.ai_tags.all()
     ]
     return tags or None
+
+
+def _embedded_metadata(asset: Asset, version: AssetVersion) -> dict[str, Any]:
+    return images.visible_metadata(version.embedded_metadata or {}, is_private=asset.is_private)
 
 
 def file_metadata(version: AssetVersion) -> dict[str, Any]:
@@ -139,7 +143,7 @@ def file_details(
         "description": asset.description,
         "isPrivateFile": asset.is_private,
         "isPublished": asset.is_published,
-        "embeddedMetadata": version.embedded_metadata or {},
+        "embeddedMetadata": _embedded_metadata(asset, version),
         "versionInfo": version_info(version),
         "createdAt": iso_timestamp(asset.created_at),
         "updatedAt": iso_timestamp(asset.updated_at),
@@ -181,7 +185,7 @@ def version_details(*, version: AssetVersion, request: HttpRequest | None = None
             "height": version.height,
             "width": version.width,
             "hasAlpha": version.has_alpha,
-            "embeddedMetadata": version.embedded_metadata or {},
+            "embeddedMetadata": _embedded_metadata(asset, version),
             "versionInfo": version_info(version),
             "createdAt": iso_timestamp(version.created_at),
             "updatedAt": iso_timestamp(version.created_at),

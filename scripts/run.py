@@ -47,6 +47,7 @@ def stop(children: list[tuple[str, subprocess.Popen]]) -> None:
 # The variables `make run` chooses, kept in var/run.env: config/settings.py reads them
 # there, so `python manage.py ...` in this checkout runs with the same settings.
 RUN_ENV_NAMES = ("DEBUG", "ALLOWED_HOSTS", "PUBLIC_BASE_URL")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 def public_host(host: str) -> str:
@@ -54,15 +55,33 @@ def public_host(host: str) -> str:
     return "localhost" if host in ("127.0.0.1", "0.0.0.0", "::", "") else host  # noqa: S104
 
 
-def prepare_environment(environ: dict[str, str]) -> Path:
-    """Fill in the development defaults in `environ` and write them to var/run.env."""
+def development_environment(environ: dict[str, str] | os._Environ) -> list[str]:
+    """Set `make run`'s development defaults in `environ`; return notices to print.
+
+    Bound to loopback, webhooks and uploads by URL may reach private addresses
+    (a receiver on this machine), unless WEBHOOKS_ALLOW_PRIVATE_TARGETS says otherwise.
+    """
     environ.setdefault("DEBUG", "true")
     port = environ.setdefault("PORT", "8000")
-    host = environ.setdefault("HOST", "127.0.0.1")
+    host = environ.get("HOST", "127.0.0.1")
     environ.setdefault("ALLOWED_HOSTS", f"localhost,127.0.0.1,[::1],{host}")
     # Webhook bodies are built on the worker, outside any request: they need this to
     # carry absolute `url` and `thumbnail`, as GET /v1/files/{fileId}/details does.
     environ.setdefault("PUBLIC_BASE_URL", f"http://{public_host(host)}:{port}")
+    notices = []
+    if host in LOOPBACK_HOSTS:
+        environ.setdefault("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
+    if environ.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "").lower() in ("1", "true", "yes", "on"):
+        notices.append(
+            "Development: webhooks and uploads by URL may reach private and loopback "
+            "addresses (WEBHOOKS_ALLOW_PRIVATE_TARGETS=true). Never set this in production."
+        )
+    return notices
+
+
+def prepare_environment(environ: dict[str, str] | os._Environ) -> Path:
+    """Fill in the development defaults in `environ` and write them to var/run.env."""
+    development_environment(environ)
     var_dir = Path(environ.get("VAR_DIR") or ROOT / "var")
     var_dir.mkdir(parents=True, exist_ok=True)
     run_env = var_dir / "run.env"
@@ -77,9 +96,12 @@ def prepare_environment(environ: dict[str, str]) -> Path:
 
 
 def main() -> int:
-    prepare_environment(os.environ)  # type: ignore[arg-type]
+    notices = development_environment(os.environ)
+    prepare_environment(os.environ)
     port = os.environ["PORT"]
-    host = os.environ["HOST"]
+    host = os.environ.get("HOST", "127.0.0.1")
+    for notice in notices:
+        print(notice, flush=True)
 
     manage("migrate", "--noinput", "-v", "0")
     manage("collectstatic", "--noinput", "-v", "0")

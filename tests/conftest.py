@@ -67,15 +67,18 @@ def _celery_session_worker(django_db_setup, django_db_blocker) -> Iterator[objec
     through the `celery_worker` fixture, which gives them a committed database.
     """
     celery_app.loader.import_module("celery.contrib.testing.tasks")
-    with django_db_blocker.unblock(), start_worker(
-        celery_app,
-        pool="threads",
-        concurrency=4,
-        queues=settings.CELERY_QUEUES_ALL,
-        perform_ping_check=True,
-        shutdown_timeout=30,
-        loglevel="WARNING",
-    ) as worker:
+    with (
+        django_db_blocker.unblock(),
+        start_worker(
+            celery_app,
+            pool="threads",
+            concurrency=4,
+            queues=settings.CELERY_QUEUES_ALL,
+            perform_ping_check=True,
+            shutdown_timeout=30,
+            loglevel="WARNING",
+        ) as worker,
+    ):
         yield worker
 
 

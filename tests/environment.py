@@ -14,6 +14,8 @@ os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
 # The test servers speak plain HTTP on loopback: TLS-only defaults off.
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SECURE_COOKIES", "false")
+# Private targets are refused, as in production; tests of loopback receivers allow them.
+os.environ["WEBHOOKS_ALLOW_PRIVATE_TARGETS"] = "false"
 _own_var_dir = None
 if "VAR_DIR" not in os.environ:
     _own_var_dir = tempfile.mkdtemp(prefix="medialib-test-")

@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from core.admin_tools import (
@@ -127,10 +129,18 @@ class WebhookSecretAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return [rotate, *super().get_urls()]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        # The secret itself only to those who may manage it (rotate it).
+        can_rotate = self.has_rotate_permission(request)
+        current = services.webhook_secret_current()
         context = {
             **(extra_context or {}),
-            "current_secret": services.webhook_secret_current(),
-            "can_rotate": self.has_rotate_permission(request),
+            "current_secret": current if can_rotate else f"{current[:10]}…",
+            "can_rotate": can_rotate,
+            "previous_secrets": [
+                f"{secret[:10]}…"
+                for secret in services.webhook_secrets_in_grace(now=timezone.now())
+            ],
+            "grace_hours": settings.WEBHOOKS_SECRET_ROTATION_GRACE / 3600,
         }
         return super().changelist_view(request, extra_context=context)
 
@@ -142,7 +152,8 @@ class WebhookSecretAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             services.webhook_secret_rotate()
             self.message_user(
                 request,
-                "A new webhook secret signs deliveries from now on; give it to your receivers.",
+                "A new webhook secret signs deliveries from now on; give it to your receivers. "
+                "The previous one signs them too during the grace period.",
                 messages.SUCCESS,
             )
             return HttpResponseRedirect(reverse("admin:webhooks_webhooksecret_changelist"))

@@ -40,6 +40,8 @@ from webhooks.schedule import DeliverySchedule
 from webhooks.signing import signature_headers
 
 logger = logging.getLogger(__name__)
+# Newest secret first.
+ORDER = ("-created_at", "-id")
 
 # How long past the request's timeout a lease outlives it: an attempt never
 # outlasts its lease, so no two workers send the same delivery at once.
@@ -128,9 +130,23 @@ def extension_result_delivery_create(*, run: ExtensionRun) -> WebhookDelivery | 
             "service": run.name,
             "status": "FAILURE",
             "fileId": asset.file_id,
-            "error": {"code": run.error_code, "message": run.error_message},
+            "error": {"code": run.error_code, "message": public_error_message(run)},
         }
     return delivery_create(url=run.webhook_url, event=event, payload=payload, subject=asset.file_id)
+
+
+# Errors whose message may carry exception text or a provider's address: the
+# receiver gets a fixed message, the run (admin) keeps the detail.
+_PUBLIC_ERROR_MESSAGES = {
+    "internal_error": "The extension failed on the server.",
+    "connection_error": "The extension's provider could not be reached.",
+    "unexpected_response": "The extension's provider answered something unexpected.",
+}
+
+
+def public_error_message(run: ExtensionRun) -> str:
+    """The message of a failed run that a webhook receiver may see."""
+    return _PUBLIC_ERROR_MESSAGES.get(run.error_code, run.error_message)
 
 
 def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
@@ -174,10 +190,16 @@ def delivery_attempt(*, delivery_id: int) -> DeliveryAttempt | None:
         return None
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
-    # An account event is signed with its endpoint's own secret.
-    secret = delivery.endpoint.secret if delivery.endpoint_id else webhook_secret_current()
+    # An account event is signed with its endpoint's own secret; an extension result
+    # with the account's, and with the previous one during its rotation grace.
+    if delivery.endpoint_id:
+        secret, previous_secrets = delivery.endpoint.secret, []
+    else:
+        secret = webhook_secret_current()
+        previous_secrets = webhook_secrets_in_grace(now=started_at)
     headers = signature_headers(
         secret=secret,
+        previous_secrets=previous_secrets,
         message_id=delivery.message_id,
         sent_at=started_at.timestamp(),
         body=body,
@@ -292,8 +314,34 @@ def webhook_secret_current() -> str:
     return secret.secret
 
 
+def webhook_secrets_in_grace(*, now: datetime) -> list[str]:
+    """Earlier secrets still valid: replaced less than WEBHOOKS_SECRET_ROTATION_GRACE
+    seconds before `now`, newest first."""
+    grace = timedelta(seconds=settings.WEBHOOKS_SECRET_ROTATION_GRACE)
+    if not grace:
+        return []
+    rows = list(WebhookSecret.objects.filter(created_at__gt=now - grace).order_by(*ORDER))
+    if not rows:
+        return []
+    # The secret each of these replaced is the one just before it.
+    oldest_replacement = rows[-1]
+    earlier = (
+        WebhookSecret.objects.filter(
+            Q(created_at__lt=oldest_replacement.created_at)
+            | Q(created_at=oldest_replacement.created_at, id__lt=oldest_replacement.id)
+        )
+        .order_by(*ORDER)
+        .first()
+    )
+    secrets = [row.secret for row in rows[1:]]
+    if earlier is not None:
+        secrets.append(earlier.secret)
+    return secrets
+
+
 def webhook_secret_rotate() -> str:
-    """Make a new secret; deliveries are signed with it from now on."""
+    """Make a new secret; deliveries are signed with it from now on, and with the
+    previous one too for settings.WEBHOOKS_SECRET_ROTATION_GRACE seconds."""
     return WebhookSecret.objects.create().secret
 
 

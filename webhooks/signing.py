@@ -11,6 +11,11 @@ ImageKit's SDKs do:
   base64-decodes the rest: a different key, and "No matching signature found".)
 - ImageKit's older `x-ik-signature: t=<unix ms>,v1=<hex>`, for receivers on
   older SDKs.
+
+During a secret rotation's grace period `webhook-signature` carries one
+signature per valid secret, space-separated, the current one first (Standard
+Webhooks lets a receiver accept any of them); `x-ik-signature`, which holds one,
+is the current secret's.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 
 
 def _hmac_sha256(secret: str, message: str) -> bytes:
@@ -34,14 +40,24 @@ def imagekit_signature(*, secret: str, timestamp_ms: int, body: str) -> str:
     return f"t={timestamp_ms},v1={digest.hex()}"
 
 
-def signature_headers(*, secret: str, message_id: str, sent_at: float, body: str) -> dict[str, str]:
+def signature_headers(
+    *,
+    secret: str,
+    message_id: str,
+    sent_at: float,
+    body: str,
+    previous_secrets: Sequence[str] = (),
+) -> dict[str, str]:
     """The signature headers for `body` sent at `sent_at` (unix seconds, a float)."""
     timestamp = int(sent_at)
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": standard_webhooks_signature(
-            secret=secret, message_id=message_id, timestamp=timestamp, body=body
+        "webhook-signature": " ".join(
+            standard_webhooks_signature(
+                secret=key, message_id=message_id, timestamp=timestamp, body=body
+            )
+            for key in (secret, *previous_secrets)
         ),
         "x-ik-signature": imagekit_signature(
             secret=secret, timestamp_ms=int(sent_at * 1000), body=body

@@ -52,6 +52,8 @@ def _version_copy(
         key = storage.save(
             key=storage.version_key(file_id=to_asset.file_id, version_id=version_id, name=name),
             content=source,
+            content_type=version.mime,
+            attachment=not images.is_image_format(version.format),
         )
     written.append(key)
     thumbnail = ""
@@ -63,6 +65,7 @@ def _version_copy(
                     file_id=to_asset.file_id, version_id=version_id, extension=extension
                 ),
                 content=source,
+                content_type=images.thumbnail_mime(extension),
             )
         written.append(thumbnail)
     return AssetVersion.objects.create(
@@ -266,6 +269,8 @@ def content_store(
     key = storage.save(
         key=storage.version_key(file_id=file_id, version_id=version_id, name=name),
         content=prepared.spooled.file,
+        content_type=prepared.inspection.mime,
+        attachment=not prepared.inspection.is_image,
     )
     thumbnail = prepared.inspection.thumbnail
     if thumbnail is None:
@@ -276,6 +281,7 @@ def content_store(
                 file_id=file_id, version_id=version_id, extension=thumbnail.extension
             ),
             content=io.BytesIO(thumbnail.content),
+            content_type=thumbnail.mime,
         )
     except BaseException:
         storage.delete_now([key])
@@ -378,6 +384,7 @@ def version_thumbnail_ensure(*, version: AssetVersion) -> str:
             extension=thumbnail.extension,
         ),
         content=io.BytesIO(thumbnail.content),
+        content_type=thumbnail.mime,
     )
     won = AssetVersion.objects.filter(pk=version.pk, thumbnail_key="").update(thumbnail_key=key)
     if not won:

@@ -32,6 +32,7 @@ from core.exceptions import BadRequest, NotFound
 from extensions import registry
 from medialib import storage
 from medialib.api.permissions import user_may_use_library
+from medialib.images import is_image_format
 from medialib.ui import selectors as ui_selectors
 from medialib.ui.links import asset_links, version_preview_url
 
@@ -217,7 +218,13 @@ def asset_version_content(request: HttpRequest, file_id: str, version_id: str) -
             storage.open_version(version), content_type=version.mime or "application/octet-stream"
         )
     else:
-        response = HttpResponseRedirect(storage.url_for_key(version.storage_key))
+        response = HttpResponseRedirect(
+            storage.url_for_key(
+                version.storage_key,
+                content_type=version.mime,
+                attachment=not is_image_format(version.format),
+            )
+        )
     response["Cache-Control"] = "private, max-age=86400, immutable"
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     return response

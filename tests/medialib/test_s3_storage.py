@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
@@ -11,6 +12,7 @@ import requests
 from django.test import Client
 from moto.server import ThreadedMotoServer
 
+from medialib import delivery
 from tests.factories import make_image_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -31,7 +33,7 @@ def s3_endpoint(settings) -> Iterator[str]:
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "medialib.s3.MediaS3Storage",
             "OPTIONS": {
                 "bucket_name": BUCKET,
                 "endpoint_url": endpoint,
@@ -74,3 +76,47 @@ def test_it_uploads_serves_and_deletes_on_s3(
         assert api_client.delete(f"/v1/files/{file_id}").status_code == 204
 
     assert bucket_keys(s3_endpoint) == []
+
+
+def head(endpoint: str, key: str) -> dict:
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **CREDENTIALS)
+    return client.head_object(Bucket=BUCKET, Key=key)
+
+
+def test_an_uploaded_html_page_is_stored_as_text_to_download(s3_endpoint, upload):
+    page = b"<html><script>alert(document.cookie)</script></html>"
+
+    body = upload(page, fileName="page.html", useUniqueFileName="false").json()
+
+    stored = head(s3_endpoint, f"files/{body['fileId']}/{body['fileId']}/page.html")
+    assert stored["ContentType"] == "text/plain"  # sniffed, not guessed from .html
+    assert stored["ContentDisposition"] == "attachment"
+    served = Client().get(urlsplit(body["url"]).path)
+    answer = requests.get(served["Location"], timeout=10)
+    assert answer.headers["Content-Type"] == "text/plain"
+    assert answer.headers["Content-Disposition"] == "attachment"
+
+
+def test_images_are_stored_with_their_sniffed_type_inline(s3_endpoint, upload):
+    body = upload(make_image_bytes(), fileName="mislabelled.bin", useUniqueFileName="false").json()
+
+    stored = head(s3_endpoint, f"files/{body['fileId']}/{body['fileId']}/mislabelled.bin")
+    assert stored["ContentType"] == "image/png"
+    assert "ContentDisposition" not in stored
+    thumbnail = head(s3_endpoint, f"thumbnails/{body['fileId']}/{body['fileId']}/thumbnail.jpg")
+    assert thumbnail["ContentType"] == "image/jpeg"
+
+
+def test_a_presigned_redirect_ends_with_the_signed_url_that_led_to_it(s3_endpoint, upload):
+    body = upload(make_image_bytes(), fileName="secret.png", isPrivateFile="true").json()
+    expire = int(time.time()) + 30  # the storage's own default would be an hour
+    signed = delivery.signed_path_url(file_path=body["filePath"], expires_in=30)
+
+    served = Client().get(urlsplit(signed).path + "?" + urlsplit(signed).query)
+
+    assert served.status_code == 302
+    query = parse_qs(urlsplit(served["Location"]).query)
+    if "X-Amz-Expires" in query:  # signature version 4: seconds from X-Amz-Date
+        assert int(query["X-Amz-Expires"][0]) <= 31
+    else:  # version 2: the Unix time it expires at
+        assert int(query["Expires"][0]) <= expire + 1

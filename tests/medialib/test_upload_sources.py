@@ -121,9 +121,7 @@ def test_it_fetches_from_the_address_it_checked_without_a_second_lookup(
     assert resolver.lookups == ["files.test", "files.test"]
 
 
-def test_it_refuses_a_name_that_resolves_to_loopback_without_connecting(
-    upload, settings, hosts
-):
+def test_it_refuses_a_name_that_resolves_to_loopback_without_connecting(upload, settings, hosts):
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
     # Port 9 on loopback: were the guard broken, the connection would be refused, not sent away.
     hosts({"files.test": ["127.0.0.1"]})
@@ -131,7 +129,8 @@ def test_it_refuses_a_name_that_resolves_to_loopback_without_connecting(
     response = upload("http://files.test:9/image.png")
 
     assert response.status_code == 400
-    assert "private address (127.0.0.1)" in response.json()["message"]
+    assert "private address" in response.json()["message"]
+    assert "127.0.0.1" not in response.json()["message"]
     assert not Asset.objects.exists()
 
 

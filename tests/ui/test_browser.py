@@ -74,17 +74,28 @@ def chromium() -> Iterator[Browser]:
 def open_page(chromium, live_server) -> Iterator:
     ARTIFACTS.mkdir(exist_ok=True)
     contexts = []
+    # The pages' Content-Security-Policy must not block anything they use.
+    violations: list[str] = []
 
     def open_page(viewport: dict) -> Page:
         context = chromium.new_context(viewport=viewport, base_url=live_server.url)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(20_000)
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert violations == []
 
 
 def sign_in(page: Page) -> None:

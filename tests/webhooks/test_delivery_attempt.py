@@ -27,13 +27,14 @@ from tests.fakes.webhook_receiver import (
     hang,
     redirect,
 )
-from webhooks.models import DeliveryAttempt, WebhookDelivery
+from webhooks.models import DeliveryAttempt, WebhookDelivery, WebhookSecret
 from webhooks.services import (
     delivery_attempt,
     delivery_create,
     delivery_redeliver,
     webhook_secret_current,
     webhook_secret_rotate,
+    webhook_secrets_in_grace,
 )
 
 PAYLOAD = {
@@ -98,7 +99,8 @@ def test_it_signs_so_that_standardwebhooks_and_the_imagekit_sdk_verify(db, recei
     assert timestamp_ms // 1000 == int(request.headers["webhook-timestamp"])
 
 
-def test_it_signs_with_the_new_secret_after_a_rotation(db, receiver):
+def test_it_signs_with_the_new_secret_only_once_the_grace_period_is_over(db, receiver, settings):
+    settings.WEBHOOKS_SECRET_ROTATION_GRACE = 0
     old = webhook_secret_current()
     new = webhook_secret_rotate()
     delivery_attempt(delivery_id=create(receiver.url()).pk)
@@ -109,6 +111,40 @@ def test_it_signs_with_the_new_secret_after_a_rotation(db, receiver):
         Webhook(old.encode()).verify(request.body, request.headers)
     with pytest.raises(ValueError, match="Incorrect signature"):
         verify_x_ik_signature(request.headers["x-ik-signature"], request.body, old)
+
+
+def test_the_previous_secret_still_verifies_during_the_grace_period(db, receiver, settings):
+    settings.WEBHOOKS_SECRET_ROTATION_GRACE = 3600
+    old = webhook_secret_current()
+    new = webhook_secret_rotate()
+    delivery_attempt(delivery_id=create(receiver.url()).pk)
+    [request] = receiver.requests
+
+    assert len(request.headers["webhook-signature"].split(" ")) == 2
+    assert Webhook(new.encode()).verify(request.body, request.headers) == PAYLOAD
+    assert Webhook(old.encode()).verify(request.body, request.headers) == PAYLOAD
+    event = ImageKit(private_key="unused").webhooks.unwrap(
+        request.body.decode(), headers=request.headers, key=new
+    )
+    assert event.to_dict()["fileObject"]["name"] == "café.png"
+    # The legacy header holds one signature: the current secret's.
+    assert verify_x_ik_signature(request.headers["x-ik-signature"], request.body, new) == PAYLOAD
+
+
+def test_the_grace_period_ends(db, settings):
+    settings.WEBHOOKS_SECRET_ROTATION_GRACE = 3600
+    old = webhook_secret_current()
+    WebhookSecret.objects.update(created_at=timezone.now() - timedelta(days=3))
+    newer = webhook_secret_rotate()
+    WebhookSecret.objects.filter(secret=newer).update(
+        created_at=timezone.now() - timedelta(hours=2)
+    )
+    newest = webhook_secret_rotate()
+
+    in_grace = webhook_secrets_in_grace(now=timezone.now())
+
+    assert in_grace == [newer]  # replaced minutes ago; `old` was replaced two hours ago
+    assert old not in in_grace and newest not in in_grace
 
 
 def test_it_does_not_verify_when_the_secret_is_given_to_standardwebhooks_as_a_string(db, receiver):

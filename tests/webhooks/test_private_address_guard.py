@@ -9,6 +9,8 @@ request-time check makes without connecting.
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from core.exceptions import BadRequest
@@ -83,7 +85,7 @@ def test_it_accepts_public_addresses(address):
         ("file:///etc/passwd", "webhookUrl must use http or https"),
         ("hooks.test/x", "webhookUrl must use http or https"),
         ("http:///x", "webhookUrl has no host"),
-        ("http://hooks.test:99999/x", "webhookUrl is not a valid URL (Port out of range 0-65535)"),
+        ("http://hooks.test:99999/x", "webhookUrl is not a valid URL"),
     ],
 )
 def test_it_refuses_urls_that_are_not_http_whatever_the_setting(settings, url, message):
@@ -107,13 +109,20 @@ def test_it_refuses_urls_that_are_not_http_whatever_the_setting(settings, url, m
         ({"mixed.test": [PUBLIC, "192.168.0.10"]}, "http://mixed.test/", "192.168.0.10"),
     ],
 )
-def test_it_refuses_names_that_resolve_to_a_private_address(guard_on, hosts, table, url, address):
+def test_it_refuses_names_that_resolve_to_a_private_address(
+    guard_on, hosts, caplog, table, url, address
+):
     hosts(table)
 
-    with pytest.raises(InvalidWebhookUrl) as caught:
+    with (
+        caplog.at_level(logging.INFO, logger="core.ssrf"),
+        pytest.raises(InvalidWebhookUrl) as caught,
+    ):
         clean_webhook_url(url)
 
-    assert caught.value.message == f"webhookUrl resolves to a private address ({address})"
+    # The refusal names no internal address; the log does.
+    assert caught.value.message == "webhookUrl resolves to a private address"
+    assert address in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -124,7 +133,7 @@ def test_it_refuses_loopback_literals_with_the_system_resolver(guard_on, host, a
     with pytest.raises(InvalidWebhookUrl) as caught:
         clean_webhook_url(f"http://{host}:8000/hook")
 
-    assert caught.value.message == f"webhookUrl resolves to a private address ({address})"
+    assert caught.value.message == "webhookUrl resolves to a private address"
 
 
 def test_it_refuses_a_host_that_does_not_resolve(guard_on, hosts):
@@ -133,7 +142,7 @@ def test_it_refuses_a_host_that_does_not_resolve(guard_on, hosts):
     with pytest.raises(InvalidWebhookUrl) as caught:
         clean_webhook_url("https://nowhere.test/hook")
 
-    assert caught.value.message == "webhookUrl host does not resolve (nowhere.test)"
+    assert caught.value.message == "webhookUrl host does not resolve"
 
 
 def test_it_accepts_a_public_target(guard_on, hosts):
@@ -158,7 +167,7 @@ def test_it_refuses_to_connect_to_a_loopback_receiver_at_delivery(guard_on, db, 
 
     attempt = delivery_attempt(delivery_id=delivery.pk)
 
-    assert attempt.error == "Refused: the URL resolves to a private address (127.0.0.1)"
+    assert attempt.error == "Refused: the URL resolves to a private address"
     assert attempt.status_code is None
     assert receiver.connections == 0
     delivery.refresh_from_db()
@@ -173,7 +182,7 @@ def test_it_refuses_a_name_that_rebinds_to_loopback_after_the_check(guard_on, db
 
     attempt = delivery_attempt(delivery_id=delivery.pk)
 
-    assert attempt.error == "Refused: the URL resolves to a private address (127.0.0.1)"
+    assert attempt.error == "Refused: the URL resolves to a private address"
     assert receiver.connections == 0
     assert resolver.lookups == ["rebind.test", "rebind.test"]
 

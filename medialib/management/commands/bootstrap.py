@@ -1,4 +1,8 @@
-"""First-run set-up for `make run`: an admin user and an API key, printed once."""
+"""First-run set-up for `make run`: an admin user and an API key, printed once.
+
+They are also written to var/first-run-credentials.txt, created with mode 0600;
+later runs name that file without printing its secrets again.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from core.files import write_private_file
 from medialib.services import api_key_create
 
 
@@ -19,7 +24,10 @@ class Command(BaseCommand):
         credentials_file = settings.VAR_DIR / "first-run-credentials.txt"
         if user_model.objects.exists():
             if credentials_file.exists():
-                self.stdout.write(credentials_file.read_text())
+                self.stdout.write(
+                    f"The first-run credentials were printed once; they are in {credentials_file} "
+                    "(readable by its owner only). Delete the file once they are kept elsewhere."
+                )
             else:
                 self.stdout.write("Users exist already; no credentials created.")
             return
@@ -32,6 +40,6 @@ class Command(BaseCommand):
             f"  API private key: {issued.private_key}\n"
             f"  API public key:  {issued.api_key.public_key}\n"
         )
-        credentials_file.write_text(text)
-        credentials_file.chmod(0o600)
+        credentials_file.unlink(missing_ok=True)  # left from an earlier database
+        write_private_file(credentials_file, text)
         self.stdout.write(text)

@@ -1,0 +1,94 @@
+"""Image decoding is bounded: reduced decodes, no full-size copies, few large decodes at once."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import ExifTags, Image
+
+from core.exceptions import ServiceUnavailable
+from medialib import images
+
+
+def png(size: tuple[int, int], orientation: int | None = None) -> io.BytesIO:
+    image = Image.new("RGB", size, "teal")
+    exif = Image.Exif()
+    if orientation:
+        exif[ExifTags.Base.Orientation] = orientation
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", exif=exif)
+    buffer.seek(0)
+    return buffer
+
+
+@pytest.fixture
+def spy_on_new_images(monkeypatch):
+    """Once called, records the size of every image Pillow makes (convert, transpose, copy...)."""
+
+    def start() -> list[tuple[int, int]]:
+        sizes: list[tuple[int, int]] = []
+        original = Image.Image._new
+
+        def spy(self, im):
+            made = original(self, im)
+            sizes.append(made.size)
+            return made
+
+        monkeypatch.setattr(Image.Image, "_new", spy)
+        return sizes
+
+    return start
+
+
+def test_the_decoded_source_is_never_copied_at_full_size(spy_on_new_images):
+    source = png((3000, 2000), orientation=6)
+    created_sizes = spy_on_new_images()
+
+    inspection = images.inspect(source, name="big.png")
+
+    assert inspection.thumbnail.decoded_size == (3000, 2000)
+    # The thumbnail is turned upright (orientation 6: a quarter turn), not the source.
+    assert Image.open(io.BytesIO(inspection.thumbnail.content)).size == (171, 256)
+    assert created_sizes, "the spy saw nothing"
+    assert all(width * height < 3000 * 2000 for width, height in created_sizes)
+
+
+def test_a_palette_image_is_reduced_before_it_is_converted(spy_on_new_images):
+    buffer = io.BytesIO()
+    Image.new("P", (2400, 1200), 3).save(buffer, format="PNG")
+    buffer.seek(0)
+    created_sizes = spy_on_new_images()
+
+    inspection = images.inspect(buffer, name="palette.png")
+
+    assert Image.open(io.BytesIO(inspection.thumbnail.content)).size == (256, 128)
+    assert all(width * height < 2400 * 1200 for width, height in created_sizes)
+
+
+def test_large_decodes_wait_for_a_slot_and_give_up_with_503(settings):
+    settings.MEDIALIB_LARGE_DECODE_PIXELS = 1000 * 1000
+    settings.MEDIALIB_LARGE_DECODE_CONCURRENCY = 1
+    settings.MEDIALIB_LARGE_DECODE_WAIT = 0
+    slots = images.large_decode_slots()
+    assert slots.acquire(blocking=False)  # another request is decoding a large image
+    try:
+        with pytest.raises(ServiceUnavailable):
+            images.inspect(png((1200, 1000)), name="large.png")
+        # Small images, and JPEGs whose reduced draft is small, do not need a slot.
+        assert images.inspect(png((900, 1000)), name="small.png").thumbnail
+        jpeg = io.BytesIO()
+        Image.new("RGB", (4000, 3000), "red").save(jpeg, format="JPEG")
+        assert images.inspect(jpeg, name="big.jpg").thumbnail.decoded_size == (500, 375)
+    finally:
+        slots.release()
+    assert images.inspect(png((1200, 1000)), name="large.png").thumbnail
+
+
+def test_the_slots_follow_the_setting(settings):
+    settings.MEDIALIB_LARGE_DECODE_CONCURRENCY = 3
+    slots = images.large_decode_slots()
+    assert all(slots.acquire(blocking=False) for _ in range(3))
+    assert not slots.acquire(blocking=False)
+    for _ in range(3):
+        slots.release()
