@@ -17,3 +17,9 @@ def purge_upload_tokens() -> int:
 def renditions_sweep() -> int:
     """Delete renditions of versions no longer current (safe to run twice)."""
     return services.renditions_sweep()
+
+
+@shared_task(name="medialib.tasks.upload_post_transform")
+def upload_post_transform(version_id: str) -> int:
+    """Render an upload's `transformation.post` renditions (safe to run twice)."""
+    return services.upload_post_transformations_render(version_id=version_id)

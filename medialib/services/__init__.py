@@ -5,6 +5,7 @@
 - `versions`: storing content, adding, copying, restoring, deleting, pruning versions
 - `assets`: details updates, tags, deletion, folders made on the way
 - `uploads`: uploads (a new file or a new version at the same path)
+- `upload_transformations`: an upload's `transformation` (`pre` and eager `post`)
 - `ai_tags`: AI tags written by extensions, removed by clients, copied with files
 """
 
@@ -44,6 +45,11 @@ from medialib.services.rules import (
     clean_tags,
     join_file_path,
 )
+from medialib.services.upload_transformations import (
+    UploadTransformation,
+    clean_upload_transformation,
+    upload_post_transformations_render,
+)
 from medialib.services.uploads import UploadResult, upload_file
 from medialib.services.versions import (
     asset_version_add,
@@ -60,6 +66,7 @@ __all__ = [
     "UNSET",
     "IssuedApiKey",
     "UploadResult",
+    "UploadTransformation",
     "ai_tags_copy",
     "ai_tags_remove",
     "ai_tags_write",
@@ -88,6 +95,7 @@ __all__ = [
     "clean_single_name",
     "clean_tag_names",
     "clean_tags",
+    "clean_upload_transformation",
     "file_type_of",
     "folder_ensure",
     "hash_api_key_secret",
@@ -96,6 +104,7 @@ __all__ = [
     "rendition_ensure",
     "renditions_sweep",
     "upload_file",
+    "upload_post_transformations_render",
     "upload_signature",
     "upload_signature_verify",
     "upload_tokens_purge",
