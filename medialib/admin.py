@@ -58,6 +58,8 @@ from medialib.services import named_transformations
 from webhooks.models import WebhookDelivery
 
 AI_TAGS_SHOWN_IN_LIST = 6
+PREVIEW_TRANSFORMATION = "w-720,h-540,c-at_max"
+PREVIEW_TRANSFORMATION_2X = "w-1440,h-1080,c-at_max"
 FOLDERS_OFFERED = 200
 TAGS_OFFERED = 100
 DELIVERIES_SHOWN = 50
@@ -331,8 +333,20 @@ class AssetAdmin(TermSearchMixin, admin.ModelAdmin):
         url = delivery.viewer_urls(asset=asset)["thumbnail"]
         if not url:
             return "-"
+        # Images through renditions that fit the 64-pixel box at 1x and 2x; the
+        # stored thumbnail (n-ik_ml_thumbnail) for browsers without srcset.
+        srcset = ""
+        if asset.file_type == Asset.FileType.IMAGE:
+            srcset = ", ".join(
+                delivery.viewer_url(asset=asset, transformation=f"w-{px},h-{px},c-at_max")
+                + f" {density}x"
+                for density, px in ((1, 64), (2, 128))
+            )
         return format_html(
-            '<img src="{}" alt="" loading="lazy" style="max-width:64px;max-height:64px">', url
+            '<img src="{}" srcset="{}" alt="" loading="lazy" '
+            'style="max-width:64px;max-height:64px">',
+            url,
+            srcset,
         )
 
     @admin.display(description="Size")
@@ -370,12 +384,17 @@ class AssetAdmin(TermSearchMixin, admin.ModelAdmin):
     def preview(self, asset: Asset) -> str:
         if asset.file_type != Asset.FileType.IMAGE:
             return "-"
+        # Shown through transformations that fit the box (1x and 2x), linking to the file.
         url = delivery.viewer_urls(asset=asset)["url"]
+        one = delivery.viewer_url(asset=asset, transformation=PREVIEW_TRANSFORMATION)
+        two = delivery.viewer_url(asset=asset, transformation=PREVIEW_TRANSFORMATION_2X)
         return format_html(
-            '<a href="{0}" target="_blank" rel="noopener"><img src="{0}" alt="{1}" '
-            'style="max-width:min(100%,720px);max-height:540px;'
+            '<a href="{0}" target="_blank" rel="noopener"><img src="{1}" srcset="{1} 1x, {2} 2x" '
+            'alt="{3}" style="max-width:min(100%,720px);max-height:540px;'
             'background:repeating-conic-gradient(#ddd 0 25%,#fff 0 50%) 0 0/16px 16px"></a>',
             url,
+            one,
+            two,
             asset.name,
         )
 

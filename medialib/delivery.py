@@ -163,6 +163,17 @@ def has_thumbnail(*, asset: Asset, version: AssetVersion | None) -> bool:
     return bool(version.thumbnail_key) or asset.file_type == Asset.FileType.IMAGE
 
 
+def viewer_url(
+    *, asset: Asset, transformation: str = "", request: HttpRequest | None = None
+) -> str:
+    """The file, or one of its transformations, for a signed-in UI user: signed if not public."""
+    if asset.is_private or not asset.is_published:
+        return signed_path_url(
+            file_path=asset.file_path, transformation=transformation, request=request
+        )
+    return path_url(file_path=asset.file_path, transformation=transformation, request=request)
+
+
 def viewer_urls(*, asset: Asset, request: HttpRequest | None = None) -> dict[str, str]:
     """URLs a signed-in UI user can open: signed when the file is not public."""
     if asset.is_private or not asset.is_published:

@@ -67,6 +67,58 @@ class FolderDeleted:
     folder_path: str
 
 
+@dataclass(frozen=True)
+class UploadPreTransformSucceeded:
+    """An upload's `transformation.pre` was applied: `version` holds the transformed bytes.
+
+    Announced in the upload's transaction, after FileCreated / FileVersionCreated
+    (ImageKit's `upload.pre-transform.success`).
+    """
+
+    asset: Asset
+    version: AssetVersion
+    transformation: str
+
+
+@dataclass(frozen=True)
+class UploadPreTransformFailed:
+    """An upload's `transformation.pre` could not be applied: nothing was stored.
+
+    Announced in a transaction of its own before the upload answers 400
+    (ImageKit's `upload.pre-transform.error`).
+    """
+
+    file_name: str
+    file_path: str
+    transformation: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class UploadPostTransformSucceeded:
+    """A `transformation.post` rendition of an upload is ready (on a worker).
+
+    `transformation_type` is "transformation" or "thumbnail"; `value` the string
+    asked for ("" for the default thumbnail). ImageKit's `upload.post-transform.success`.
+    """
+
+    asset: Asset
+    version: AssetVersion
+    transformation_type: str
+    value: str
+
+
+@dataclass(frozen=True)
+class UploadPostTransformFailed:
+    """A `transformation.post` rendition could not be made (`upload.post-transform.error`)."""
+
+    asset: Asset
+    version: AssetVersion
+    transformation_type: str
+    value: str
+    reason: str
+
+
 class ChangeHook(Protocol):
     """Work a higher layer attaches to one upload or details update.
 

@@ -141,6 +141,9 @@ class AssetVersion(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The upload's `transformation.post`, rendered eagerly on a worker: a list of
+    # {"type", "value", "state": pending|done|failed|skipped, "error"}.
+    post_transformations = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

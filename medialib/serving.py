@@ -139,14 +139,15 @@ def _serve_rendition(
     normalised = transformations.normalise(steps)
     accept = request.headers.get("Accept", "")
     fmt = renderer.output_format(steps, source_format=version.format, accept=accept)
-    etag = f'"{version.checksum[:20]}-{rendition_digest(transformation=normalised, fmt=fmt)[:20]}"'
+    digest = rendition_digest(transformation=normalised, fmt=fmt)
+    etag = f'"{version.checksum[:20]}-{digest[:20]}"'
     vary = transformations.output_format_request(steps) == "auto"
     cache_control = _rendition_cache_control(public)
     if _not_modified(request, etag):
         return _not_modified_response(etag, cache_control, vary)
     try:
         rendition = rendition_ensure(
-            version=version, steps=steps, transformation=normalised, fmt=fmt
+            version=version, steps=steps, transformation=normalised, fmt=fmt, digest=digest
         )
     except ApplicationError as error:
         return _error(error)

@@ -31,3 +31,9 @@ def run_folder_job(job_pk: int) -> None:
 def sweep_folder_jobs() -> int:
     """Beat: send again the pending folder jobs no task is moving (broker down, worker lost)."""
     return folder_jobs.folder_jobs_sweep()
+
+
+@shared_task(name="medialib.tasks.upload_post_transform")
+def upload_post_transform(version_id: str) -> int:
+    """Render an upload's `transformation.post` renditions (safe to run twice)."""
+    return services.upload_post_transformations_render(version_id=version_id)

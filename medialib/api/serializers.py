@@ -23,6 +23,10 @@ from core.exceptions import BadRequest
 from extensions.services import ExtensionRequest, clean_extensions
 from medialib import listing, search
 from medialib.services import rules
+from medialib.services.upload_transformations import (
+    UploadTransformation,
+    clean_upload_transformation,
+)
 from webhooks.services import clean_webhook_url
 
 # Fields ------------------------------------------------------------------------------
@@ -243,6 +247,11 @@ class UploadInputSerializer(FileChangeInputSerializer):
     overwriteTags = StrictBooleanField(default=True)
     overwriteCustomMetadata = StrictBooleanField(default=True)
     responseFields = StringOrListField(required=False, allow_null=True)
+    transformation = JsonStringField(required=False, allow_null=True)
+
+    def validate_transformation(self, value: Any) -> UploadTransformation | None:
+        # A 400 naming the parameter, before anything is stored.
+        return clean_upload_transformation(value)
 
     def validate_fileName(self, value: str) -> str:
         return rules.clean_file_name(value)
@@ -276,6 +285,7 @@ class UploadInputSerializer(FileChangeInputSerializer):
             "overwrite_ai_tags": data["overwriteAITags"],
             "overwrite_tags": data["overwriteTags"],
             "overwrite_custom_metadata": data["overwriteCustomMetadata"],
+            "transformation": data.get("transformation"),
         }
 
     def response_fields(self) -> list[str]:

@@ -6,6 +6,7 @@
 - `assets`: details updates, tags, deletion, folders made on the way
 - `uploads`: uploads (a new file or a new version at the same path)
 - `usage`: bytes served by `/f/` per day and bytes stored
+- `upload_transformations`: an upload's `transformation` (`pre` and eager `post`)
 - `ai_tags`: AI tags written by extensions, removed by clients, copied with files
 """
 
@@ -48,6 +49,11 @@ from medialib.services.rules import (
     clean_tags,
     join_file_path,
 )
+from medialib.services.upload_transformations import (
+    UploadTransformation,
+    clean_upload_transformation,
+    upload_post_transformations_render,
+)
 from medialib.services.uploads import UploadResult, upload_file
 from medialib.services.usage import bandwidth_bytes, bandwidth_record, storage_bytes
 from medialib.services.versions import (
@@ -65,6 +71,7 @@ __all__ = [
     "UNSET",
     "IssuedApiKey",
     "UploadResult",
+    "UploadTransformation",
     "ai_tags_copy",
     "ai_tags_remove",
     "ai_tags_write",
@@ -96,6 +103,7 @@ __all__ = [
     "clean_single_name",
     "clean_tag_names",
     "clean_tags",
+    "clean_upload_transformation",
     "client_upload_check",
     "file_type_of",
     "folder_ensure",
@@ -107,6 +115,7 @@ __all__ = [
     "storage_bytes",
     "upload_file",
     "upload_jwt_verify",
+    "upload_post_transformations_render",
     "upload_signature",
     "upload_signature_verify",
     "upload_tokens_purge",

@@ -76,13 +76,14 @@ def _render_into(rendition: Rendition, *, version: AssetVersion, steps: list[Ste
 
 
 def rendition_ensure(
-    *, version: AssetVersion, steps: list[Step], transformation: str, fmt: str
+    *, version: AssetVersion, steps: list[Step], transformation: str, fmt: str, digest: str = ""
 ) -> Rendition:
     """The ready rendition of `version` for normalised `transformation` in `fmt`.
 
+    `digest` is rendition_digest() of them when the caller has it already.
     Raises the renderer's BadRequest when the image cannot be transformed.
     """
-    digest = rendition_digest(transformation=transformation, fmt=fmt)
+    digest = digest or rendition_digest(transformation=transformation, fmt=fmt)
     # A ready rendition never changes (a new version gets new ones), so its key can be
     # remembered: serving a cached rendition then costs what serving an original costs.
     cache_key = f"medialib:rendition:{version.version_id}:{digest}"

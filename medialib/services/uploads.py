@@ -16,6 +16,7 @@ from medialib.events import (
     ChangeHook,
     FileCreated,
     FileVersionCreated,
+    UploadPreTransformSucceeded,
 )
 from medialib.models import (
     Asset,
@@ -25,6 +26,12 @@ from medialib.models import (
 from medialib.services.ai_tags import ALL_AI_TAGS, ai_tags_remove
 from medialib.services.assets import asset_tags_set, folder_ensure
 from medialib.services.rules import join_file_path, unique_file_name
+from medialib.services.upload_transformations import (
+    UploadTransformation,
+    content_pre_transform,
+    post_transformations_dispatch,
+    post_transformations_entries,
+)
 from medialib.services.versions import (
     asset_versions_prune,
     content_prepare,
@@ -59,6 +66,7 @@ def upload_file(
     created_by: AbstractBaseUser | None = None,
     origin_detail: str = "",
     hook: ChangeHook | None = None,
+    transformation: UploadTransformation | None = None,
 ) -> UploadResult:
     """Upload a file (a file object or bytes, an http(s) URL, or base64 text).
 
@@ -72,6 +80,8 @@ def upload_file(
     keeps the file's privacy and publication unless is_private / is_published
     are given (None): a new version must not make a private file public.
     `origin_detail` records who made it when no user did (a client-side upload).
+    `transformation` (medialib.services.upload_transformations): `pre` is applied
+    to the bytes before they are stored; `post` renditions are queued after the commit.
     """
     name = unique_file_name(file_name) if use_unique_file_name else file_name
     file_path = join_file_path(folder, name)
@@ -82,6 +92,12 @@ def upload_file(
         raise _file_exists(file_path)
 
     prepared = content_prepare(source=file, name=name)
+    pre = transformation.pre if transformation is not None else ""
+    post = transformation.post if transformation is not None else ()
+    if pre:
+        prepared = content_pre_transform(
+            prepared=prepared, pre=pre, file_name=name, file_path=file_path
+        )
     file_id = existing.file_id if existing else generate_public_id()
     version_id = generate_public_id() if existing else file_id
     try:
@@ -121,6 +137,9 @@ def upload_file(
                     origin_detail=origin_detail,
                     created_by=created_by,
                 )
+                if post:
+                    version.post_transformations = post_transformations_entries(post)
+                    version.save(update_fields=["post_transformations"])
                 asset.save(update_fields=["current_version", "file_type", "updated_at"])
                 asset_versions_prune(asset=asset)
                 if tags is not None or (overwriting and overwrite_tags):
@@ -131,6 +150,12 @@ def upload_file(
                     events.announce(FileVersionCreated(asset=asset, version=version))
                 else:
                     events.announce(FileCreated(asset=asset, version=version))
+                if pre:
+                    events.announce(
+                        UploadPreTransformSucceeded(
+                            asset=asset, version=version, transformation=pre
+                        )
+                    )
                 if hook is not None:
                     hook.in_transaction(asset=asset, version=version)
     except IntegrityError:
@@ -142,6 +167,8 @@ def upload_file(
         prepared.close()
     if hook is not None:
         hook.after_commit()
+    if post:
+        post_transformations_dispatch(version_id=version.version_id)
     return UploadResult(asset=selectors.asset_get(file_id=asset.file_id), version=version)
 
 

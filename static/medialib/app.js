@@ -226,8 +226,18 @@
     compare.style.setProperty("--pos", `${event.target.value}%`);
   });
 
+  // The URL at the width and format chosen beside the button (the server signed each
+  // choice, since a private file's signature covers its transformation).
+  function chosenUrl(button) {
+    const box = button.parentElement.querySelector("[data-copy-urls]");
+    if (!box) return button.dataset.url;
+    const width = box.querySelector("[name=copy-width]").value;
+    const format = box.querySelector("[name=copy-format]").value;
+    return JSON.parse(box.dataset.copyUrls)[`${width}|${format}`] || button.dataset.url;
+  }
+
   async function copyUrl(button) {
-    const url = new URL(button.dataset.url, window.location.href).href;
+    const url = new URL(chosenUrl(button), window.location.href).href;
     try {
       await navigator.clipboard.writeText(url);
       toast("URL copied.");

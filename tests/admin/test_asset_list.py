@@ -40,6 +40,8 @@ def test_it_shows_thumbnail_details_tags_ai_tags_and_latest_statuses(alice_clien
     assert response.status_code == 200
     html = response.content.decode()
     assert '<img src="/f/beach.png?tr=n-ik_ml_thumbnail"' in html
+    assert 'srcset="/f/beach.png?tr=w-64%2Ch-64%2Cc-at_max 1x, ' in html
+    assert "/f/beach.png?tr=w-128%2Ch-128%2Cc-at_max 2x" in html
     assert "/beach.png" in html
     assert "64 x 48" in html
     assert "summer, sea" in html

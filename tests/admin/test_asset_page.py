@@ -35,7 +35,10 @@ def test_it_shows_the_preview_and_every_version_with_a_link_to_its_file(alice_cl
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<img src="/f/logo.png"' in html
+    # The preview is a rendition fitting the box (1x, 2x), linking to the file.
+    assert '<a href="/f/logo.png" target="_blank"' in html
+    assert '<img src="/f/logo.png?tr=w-720%2Ch-540%2Cc-at_max" srcset=' in html
+    assert "/f/logo.png?tr=w-1440%2Ch-1080%2Cc-at_max 2x" in html
     for version in asset.versions.all():
         url = reverse("asset-version-content", args=[asset.file_id, version.version_id])
         assert f'href="{url}"' in html

@@ -7,7 +7,9 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from imagekitio import ImageKit
 from PIL import Image
 
@@ -334,3 +336,14 @@ def test_the_thumbnail_is_made_by_libvips_from_a_stored_file():
     made = Image.open(io.BytesIO(thumbnail.content))
     assert (made.format, made.size, made.mode) == ("PNG", (256, 128), "RGBA")
     assert images.thumbnail_from_file(io.BytesIO(b"%PDF-1.4 not an image")) is None
+
+
+def test_a_cached_rendition_costs_the_queries_of_an_original(upload):
+    upload(make_image_bytes(size=(200, 100)), fileName="q.png", useUniqueFileName="false")
+    client = Client()
+    assert client.get("/f/q.png?tr=w-50").status_code == 200  # rendered and remembered
+    with CaptureQueriesContext(connection) as original:
+        assert client.get("/f/q.png").status_code == 200
+    with CaptureQueriesContext(connection) as cached:
+        assert client.get("/f/q.png?tr=w-50").status_code == 200
+    assert len(cached.captured_queries) == len(original.captured_queries)

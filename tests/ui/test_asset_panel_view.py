@@ -28,7 +28,10 @@ def test_it_renders_an_asset_panel_with_details_tags_ai_tags_runs_and_versions(u
     assert "Red" in html and "91.5%" in html and "width: 92%" in html
     assert "Not enough extension units: 130 needed." in html
     assert "Version 1" in html
-    assert f"/assets/{asset.file_id}/versions/{asset.current_version.version_id}/content" in html
+    # The preview is a rendition fitting the panel, naming the version.
+    version_id = asset.current_version.version_id
+    preview = "http://testserver/f/shoe.png?tr=w-960%2Ch-720%2Cc-at_max"
+    assert f'src="{preview}&amp;v={version_id}"' in html
 
 
 def test_it_renders_the_panel_as_a_fragment_for_htmx_with_the_card_updated_out_of_band(
