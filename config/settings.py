@@ -286,6 +286,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 3600.0,
     },
 }
+# Stored objects that no version references (bytes whose transaction rolled back)
+# are removed by a periodic sweep once older than the grace, which must be longer
+# than any upload, copy or provider call (medialib.services.storage_sweep).
+MEDIALIB_STORAGE_SWEEP_GRACE = env_float("MEDIALIB_STORAGE_SWEEP_GRACE", 3600.0)
+CELERY_BEAT_SCHEDULE["medialib-sweep-storage"] = {
+    "task": "medialib.tasks.sweep_storage",
+    "schedule": env_float("MEDIALIB_STORAGE_SWEEP_INTERVAL", 3600.0),
+}
 # Queues: providers-io for network-bound provider calls, providers-cpu for
 # offline models, webhooks for deliveries, default for everything else.
 CELERY_TASK_ROUTES: dict = {}

@@ -11,3 +11,9 @@ from medialib import services
 def purge_upload_tokens() -> int:
     """Forget client-side upload tokens whose expiry has passed (safe to run twice)."""
     return services.upload_tokens_purge()
+
+
+@shared_task(name="medialib.tasks.sweep_storage")
+def sweep_storage() -> int:
+    """Remove stored objects no version references, past the grace (safe to run twice)."""
+    return services.storage_sweep().removed

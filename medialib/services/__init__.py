@@ -43,6 +43,7 @@ from medialib.services.rules import (
     clean_tags,
     join_file_path,
 )
+from medialib.services.storage_sweep import SweepResult, storage_sweep
 from medialib.services.uploads import UploadResult, upload_file
 from medialib.services.versions import (
     asset_version_add,
@@ -58,6 +59,7 @@ from medialib.services.versions import (
 __all__ = [
     "UNSET",
     "IssuedApiKey",
+    "SweepResult",
     "UploadResult",
     "ai_tags_copy",
     "ai_tags_remove",
@@ -92,6 +94,7 @@ __all__ = [
     "hash_api_key_secret",
     "join_file_path",
     "removing_written_on_error",
+    "storage_sweep",
     "upload_file",
     "upload_signature",
     "upload_signature_verify",

@@ -51,7 +51,7 @@ def stack_env(transactional_db, tmp_path: Path) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("PYTEST", "DJANGO_", "COV_"))
+        if not key.startswith(("PYTEST", "DJANGO_", "COV_")) and key != "VAR_DIR"
     }
     env.update(
         DATABASE_URL=url,
