@@ -71,6 +71,7 @@ def stack_env(transactional_db, tmp_path: Path) -> dict[str, str]:
         WEBHOOKS_SWEEP_INTERVAL="1",
         LOG_LEVEL="INFO",
         DATABASE_CONN_MAX_AGE="60",
+        EXTENSIONS_INITIAL_UNITS="10000000",
     )
     return env
 
