@@ -134,13 +134,15 @@ class Stack:
         wait_until(lambda: _answers(base + "/healthz"), timeout=60, what=f"{name} to serve")
         return base
 
-    def worker(self, name: str = "worker", concurrency: int = 8, **extra_env: str) -> Process:
+    def worker(
+        self, name: str = "worker", concurrency: int = 8, app: str = "config", **extra_env: str
+    ) -> Process:
         process = self._start(
             name,
             [
                 str(BIN / "celery"),
                 "-A",
-                "config",
+                app,
                 "worker",
                 "-Q",
                 QUEUES,
