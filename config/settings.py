@@ -236,6 +236,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 MEDIALIB_MAX_UPLOAD_BYTES = env_int("MEDIALIB_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
 MEDIALIB_MAX_IMAGE_PIXELS = env_int("MEDIALIB_MAX_IMAGE_PIXELS", 100_000_000)
+# Animated images with more frames, or images carrying more metadata (JPEG APPn/COM
+# segments, PNG text), are refused: built to exhaust, not to be looked at.
+MEDIALIB_MAX_IMAGE_FRAMES = env_int("MEDIALIB_MAX_IMAGE_FRAMES", 1000)
+MEDIALIB_MAX_METADATA_BYTES = env_int("MEDIALIB_MAX_METADATA_BYTES", 1024 * 1024)
 MEDIALIB_URL_FETCH_TIMEOUT = env_float("MEDIALIB_URL_FETCH_TIMEOUT", 8.0)
 MEDIALIB_SIGNED_URL_TTL = env_int("MEDIALIB_SIGNED_URL_TTL", 3600)
 # Derives API private keys from their stored salt (client-side upload signatures

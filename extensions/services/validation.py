@@ -32,7 +32,7 @@ def clean_extensions(raw: Any) -> list[ExtensionRequest]:
     if isinstance(raw, str | bytes):
         try:
             raw = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BadRequest("extensions must be a JSON array of extension objects.") from None
     if not isinstance(raw, list):
         raise BadRequest("extensions must be a JSON array of extension objects.")

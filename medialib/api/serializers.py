@@ -71,6 +71,8 @@ class JsonStringField(serializers.Field):
                 data = json.loads(data)
             except ValueError as error:
                 self.fail("invalid", error=str(error))
+            except RecursionError:
+                self.fail("invalid", error="nested too deeply")
         if self.expect_object and data is not None and not isinstance(data, dict):
             raise serializers.ValidationError("must be a JSON object.")
         return data
