@@ -14,8 +14,14 @@ from PIL import Image
 from medialib.models import Asset, AssetVersion, Folder
 from tests.factories import make_image_bytes
 from tests.medialib.conftest import UPLOAD_URL, stored_files
+from tests.reliability.stack import REPORT
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _counted() -> None:
+    REPORT.inputs += 1
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
