@@ -343,6 +343,10 @@ MEDIALIB_STRIP_GPS_FROM_PUBLIC_FILES = env_bool("MEDIALIB_STRIP_GPS_FROM_PUBLIC_
 MEDIALIB_LARGE_DECODE_PIXELS = env_int("MEDIALIB_LARGE_DECODE_PIXELS", 16_000_000)
 MEDIALIB_LARGE_DECODE_CONCURRENCY = env_int("MEDIALIB_LARGE_DECODE_CONCURRENCY", 2)
 MEDIALIB_LARGE_DECODE_WAIT = env_float("MEDIALIB_LARGE_DECODE_WAIT", 30.0)
+# Animated images with more frames, or images carrying more metadata (JPEG APPn/COM
+# segments, PNG text), are refused: built to exhaust, not to be looked at.
+MEDIALIB_MAX_IMAGE_FRAMES = env_int("MEDIALIB_MAX_IMAGE_FRAMES", 1000)
+MEDIALIB_MAX_IMAGE_METADATA_BYTES = env_int("MEDIALIB_MAX_IMAGE_METADATA_BYTES", 1024 * 1024)
 MEDIALIB_URL_FETCH_TIMEOUT = env_float("MEDIALIB_URL_FETCH_TIMEOUT", 8.0)
 # Upload by URL: the whole fetch must end within the deadline and, after the
 # grace period, average at least the minimum rate (bytes per second); 0 turns it off.
@@ -441,6 +445,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "medialib.tasks.purge_upload_tokens",
         "schedule": 3600.0,
     },
+}
+# Stored objects that no version references (bytes whose transaction rolled back)
+# are removed by a periodic sweep once older than the grace, which must be longer
+# than any upload, copy or provider call (medialib.services.storage_sweep).
+MEDIALIB_STORAGE_SWEEP_GRACE = env_float("MEDIALIB_STORAGE_SWEEP_GRACE", 3600.0)
+CELERY_BEAT_SCHEDULE["medialib-sweep-storage"] = {
+    "task": "medialib.tasks.sweep_storage",
+    "schedule": env_float("MEDIALIB_STORAGE_SWEEP_INTERVAL", 3600.0),
 }
 # Queues: providers-io for network-bound provider calls, providers-cpu for
 # offline models, webhooks for deliveries, default for everything else.

@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import os
+import re
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -123,6 +124,8 @@ def inspect(file: IO[bytes], *, name: str) -> Inspection:
     if image is None:
         mime, short = sniff_non_image(head)
         extension = name_extension(name)
+        if mime == "image/svg+xml":
+            _refuse_active_svg(file)
         if extension in IMAGE_EXTENSIONS:
             raise UnsupportedMediaType(
                 f"The file name says .{extension} but the content is not an image "
@@ -130,6 +133,7 @@ def inspect(file: IO[bytes], *, name: str) -> Inspection:
             )
         return Inspection(mime=mime, format=short)
     with image:
+        _refuse_hostile_structure(image, file)
         width, height = image.size
         inspection = Inspection(
             mime=FORMAT_MIMES.get(image.format, Image.MIME.get(image.format, "")),
@@ -141,6 +145,61 @@ def inspect(file: IO[bytes], *, name: str) -> Inspection:
             thumbnail=make_thumbnail(image),
         )
     return inspection
+
+
+# SVG is served as it is, so one that can run code or fetch from elsewhere when
+# opened (scripts, event handlers, entities, external references) is refused.
+_SVG_ACTIVE = re.compile(
+    rb"<script|<!entity|<!doctype|<foreignobject|\son[a-z]+\s*=|javascript:"
+    rb"|(?:xlink:)?href\s*=\s*[\"']\s*(?!#|data:image/)"
+    rb"|url\(\s*[\"']?\s*(?!#)",
+    re.IGNORECASE,
+)
+
+
+def _refuse_active_svg(file: IO[bytes]) -> None:
+    file.seek(0)
+    content = file.read()
+    file.seek(0)
+    if _SVG_ACTIVE.search(content):
+        raise UnsupportedMediaType(
+            "SVG files with scripts, event handlers, entities or external references are "
+            "not accepted."
+        )
+
+
+def _refuse_hostile_structure(image: Image.Image, file: IO[bytes]) -> None:
+    """Refuse images built to exhaust: thousands of frames, megabytes of metadata."""
+    frames = getattr(image, "n_frames", 1)
+    limit = settings.MEDIALIB_MAX_IMAGE_FRAMES
+    if frames > limit:
+        raise PayloadTooLarge(f"The image has {frames} frames: at most {limit} are accepted.")
+    metadata = _metadata_bytes(image, file)
+    limit = settings.MEDIALIB_MAX_IMAGE_METADATA_BYTES
+    if metadata > limit:
+        raise PayloadTooLarge(
+            f"The image carries {metadata} bytes of metadata: at most {limit} are accepted."
+        )
+
+
+def _metadata_bytes(image: Image.Image, file: IO[bytes]) -> int:
+    """Bytes of JPEG APPn/COM segments before the image data, or PNG ancillary text."""
+    if image.format in ("JPEG", "MPO"):
+        file.seek(2)
+        total = 0
+        while True:
+            marker = file.read(4)
+            if len(marker) < 4 or marker[0] != 0xFF or marker[1] == 0xDA:
+                break
+            length = int.from_bytes(marker[2:4], "big")
+            if 0xE0 <= marker[1] <= 0xEF or marker[1] == 0xFE:
+                total += length
+            file.seek(length - 2, os.SEEK_CUR)
+        file.seek(0)
+        return total
+    if image.format == "PNG":
+        return sum(len(v) for v in image.info.values() if isinstance(v, str | bytes))
+    return 0
 
 
 def _available_formats() -> list[str]:

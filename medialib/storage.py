@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import IO
 
 from django.core.files import File
@@ -84,6 +85,30 @@ def url_for_key(
     if expires_at is not None:
         expire = max(1, min(expire, int(expires_at - time.time())))
     return default_storage.url(key, parameters=parameters, expire=expire)
+
+
+def walk(prefix: str) -> Iterator[str]:
+    """Every stored key under a folder-like prefix ("files"), depth first."""
+    try:
+        folders, files = default_storage.listdir(prefix)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{prefix}/{name}"
+    for folder in folders:
+        yield from walk(f"{prefix}/{folder}")
+
+
+def modified_at(key: str) -> datetime | None:
+    """When a stored object was last written (aware), or None if it is gone."""
+    try:
+        return default_storage.get_modified_time(key)
+    except (FileNotFoundError, OSError):
+        return None
+    except Exception:  # S3: a missing key is a botocore ClientError
+        if not default_storage.exists(key):
+            return None
+        raise
 
 
 def delete_now(keys: Iterable[str]) -> None:

@@ -37,3 +37,9 @@ def sweep_folder_jobs() -> int:
 def upload_post_transform(version_id: str) -> int:
     """Render an upload's `transformation.post` renditions (safe to run twice)."""
     return services.upload_post_transformations_render(version_id=version_id)
+
+
+@shared_task(name="medialib.tasks.sweep_storage")
+def sweep_storage() -> int:
+    """Remove stored objects no version references, past the grace (safe to run twice)."""
+    return services.storage_sweep().removed

@@ -38,6 +38,8 @@ class JsonObjectParser(JSONParser):
             data = super().parse(io.BytesIO(raw), media_type, parser_context)
         except ParseError as error:
             raise ParseError(f"The request body is not valid JSON: {error.detail}") from None
+        except RecursionError:
+            raise ParseError("The request body is nested too deeply.") from None
         if not isinstance(data, dict):
             raise ParseError("The request body must be a JSON object.")
         return data

@@ -49,6 +49,7 @@ from medialib.services.rules import (
     clean_tags,
     join_file_path,
 )
+from medialib.services.storage_sweep import SweepResult, storage_sweep
 from medialib.services.upload_transformations import (
     UploadTransformation,
     clean_upload_transformation,
@@ -70,6 +71,7 @@ from medialib.services.versions import (
 __all__ = [
     "UNSET",
     "IssuedApiKey",
+    "SweepResult",
     "UploadResult",
     "UploadTransformation",
     "ai_tags_copy",
@@ -113,6 +115,7 @@ __all__ = [
     "rendition_ensure",
     "renditions_sweep",
     "storage_bytes",
+    "storage_sweep",
     "upload_file",
     "upload_jwt_verify",
     "upload_post_transformations_render",

@@ -51,7 +51,7 @@ def stack_env(transactional_db, tmp_path: Path) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("PYTEST", "DJANGO_", "COV_"))
+        if not key.startswith(("PYTEST", "DJANGO_", "COV_")) and key != "VAR_DIR"
     }
     env.update(
         DATABASE_URL=url,
@@ -71,6 +71,7 @@ def stack_env(transactional_db, tmp_path: Path) -> dict[str, str]:
         WEBHOOKS_SWEEP_INTERVAL="1",
         LOG_LEVEL="INFO",
         DATABASE_CONN_MAX_AGE="60",
+        EXTENSIONS_INITIAL_UNITS="10000000",
     )
     return env
 

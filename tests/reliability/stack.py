@@ -134,13 +134,15 @@ class Stack:
         wait_until(lambda: _answers(base + "/healthz"), timeout=60, what=f"{name} to serve")
         return base
 
-    def worker(self, name: str = "worker", concurrency: int = 8, **extra_env: str) -> Process:
+    def worker(
+        self, name: str = "worker", concurrency: int = 8, app: str = "config", **extra_env: str
+    ) -> Process:
         process = self._start(
             name,
             [
                 str(BIN / "celery"),
                 "-A",
-                "config",
+                app,
                 "worker",
                 "-Q",
                 QUEUES,
@@ -253,3 +255,48 @@ class TcpProxy:
         self._stopped = True
         self.cut()
         self._listener.close()
+
+
+class RedisServer:
+    """A Redis of the test's own on a free port (a broker it may stop and start again).
+
+    The machine's shared Redis is never stopped; this one holds nothing else.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.process: Process | None = None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        argv = [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.folder),
+        ]
+        self.process = Process("redis", argv, dict(os.environ), self.folder / "redis.log")
+        wait_until(self._answers, timeout=20, what="redis to listen")
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process._file.close()
+            self.process = None
