@@ -173,11 +173,11 @@ def _deliver(urls: list[str], healthy_url: str) -> float:
 
 
 def figure_webhook_fanout(env: dict, var_dir: Path, quick: bool) -> Figure:
-    """1,000 (200) deliveries to a healthy receiver, alone and then with one in ten more
+    """1,000 (400) deliveries to a healthy receiver, alone and then with one in ten more
     going to a receiver that never answers; `-Q webhooks -P threads -c 32`."""
     from django.test import override_settings
 
-    healthy_count = 200 if quick else 1000
+    healthy_count = 400 if quick else 1000
     worker_env = {**env, "WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true"}
     with (
         override_settings(WEBHOOKS_ALLOW_PRIVATE_TARGETS=True),
