@@ -186,8 +186,10 @@ def make_thumbnail(image: Image.Image) -> Thumbnail:
     Raises BadRequest when the image data is truncated or corrupt.
     """
     if image.format in ("JPEG", "MPO"):
-        # Lets libjpeg decode at 1/2, 1/4 or 1/8 scale, still >= the thumbnail size.
-        image.draft("RGB", THUMBNAIL_SIZE)
+        # Lets libjpeg decode at 1/2, 1/4 or 1/8 scale, still >= the thumbnail size. The
+        # box is the thumbnail's own (256x192 for 4:3), not the square around it: a square
+        # box would keep a 1024x768 picture at 1/2 and shrink it again after decoding.
+        image.draft("RGB", _thumbnail_box(image.size))
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -195,9 +197,15 @@ def make_thumbnail(image: Image.Image) -> Thumbnail:
         except (OSError, SyntaxError, ValueError, EOFError) as error:
             raise BadRequest(f"The image is truncated or corrupt: {error}.") from None
     decoded_size = image.size
-    frame = ImageOps.exif_transpose(image) or image
+    # Transposed, converted and shrunk in place where nothing needs a copy (the caller's
+    # image is done with once its thumbnail is made).
+    frame = image
+    if image.getexif().get(ExifTags.Base.Orientation, 1) != 1:
+        frame = ImageOps.exif_transpose(image)
     alpha = _has_alpha(frame)
-    frame = frame.convert("RGBA" if alpha else "RGB")
+    mode = "RGBA" if alpha else "RGB"
+    if frame.mode != mode:
+        frame = frame.convert(mode)
     frame.thumbnail(THUMBNAIL_SIZE)
     buffer = io.BytesIO()
     if alpha:
@@ -205,6 +213,13 @@ def make_thumbnail(image: Image.Image) -> Thumbnail:
         return Thumbnail(buffer.getvalue(), "image/png", "png", decoded_size)
     frame.save(buffer, format="JPEG", quality=85)
     return Thumbnail(buffer.getvalue(), "image/jpeg", "jpg", decoded_size)
+
+
+def _thumbnail_box(size: tuple[int, int]) -> tuple[int, int]:
+    """The size of the thumbnail of a picture of `size`: within THUMBNAIL_SIZE, same aspect."""
+    width, height = size
+    scale = min(THUMBNAIL_SIZE[0] / width, THUMBNAIL_SIZE[1] / height, 1)
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def thumbnail_from_file(file: IO[bytes]) -> Thumbnail | None:
