@@ -42,6 +42,11 @@ from harness import (  # noqa: E402  (siblings, after the path is set)
     write_results,
 )
 from processes import children, gunicorn, memory_kb  # noqa: E402
+from worker_figures import (  # noqa: E402
+    figure_remove_bg,
+    figure_runs_vs_ideal,
+    figure_webhook_fanout,
+)
 
 RESULTS = ROOT / "var" / "bench" / "results.json"
 MB = 1024 * 1024
@@ -228,6 +233,7 @@ def slow_vision(latency: float) -> Iterator[str]:
             return super().answer(path, headers, body)
 
     fake = SlowVision().start()
+    fake._server.socket.listen(256)  # figure 4 connects 50 at a time
     try:
         yield fake.url
     finally:
@@ -498,9 +504,11 @@ def figures_informational() -> list[Figure]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer assets and requests")
-    parser.add_argument("--only", help="comma-separated groups: upload,tagging,lists,memory,info")
+    parser.add_argument(
+        "--only", help="comma-separated groups: upload,tagging,lists,workers,memory,info"
+    )
     args = parser.parse_args()
-    groups = set((args.only or "upload,tagging,lists,memory,info").split(","))
+    groups = set((args.only or "upload,tagging,lists,workers,memory,info").split(","))
     assets = 5_000 if args.quick else 100_000
 
     var_dir = Path(tempfile.mkdtemp(prefix="medialib-bench-"))
@@ -542,6 +550,11 @@ def main() -> int:
                     emit(figures_lists(base, headers, assets, args.quick))
         if "tagging" in groups:
             emit([figure_sync_tag_overhead(env, headers, var_dir, args.quick)])
+        if "workers" in groups:
+            emit([figure_runs_vs_ideal(env, var_dir, slow_vision, args.quick)])
+            emit([figure_webhook_fanout(env, var_dir, args.quick)])
+            with gunicorn(env, log=var_dir / "gunicorn-workers.log") as (base, _):
+                emit([figure_remove_bg(env, var_dir, base, headers, args.quick)])
         if "memory" in groups:
             size = 100 * MB if args.quick else 500 * MB
             emit([figure_large_upload_rss(env, headers, var_dir, size)])

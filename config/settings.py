@@ -563,6 +563,9 @@ WEBHOOKS_CA_BUNDLE = env_str("WEBHOOKS_CA_BUNDLE")
 # One task per delivery on its own queue; its workers should use a thread or
 # gevent pool with a high concurrency, since they wait on receivers.
 CELERY_TASK_ROUTES["webhooks.tasks.deliver_webhook"] = {"queue": "webhooks"}
+# At most this many of a worker process's threads wait on one receiver (host:port) at a
+# time; its further deliveries are sent again a few seconds later, not attempted.
+WEBHOOKS_MAX_IN_FLIGHT_PER_RECEIVER = env_int("WEBHOOKS_MAX_IN_FLIGHT_PER_RECEIVER", 8)
 # Sends the deliveries that are due and have no task on its way (retries, and
 # any whose task could not be sent).
 CELERY_BEAT_SCHEDULE["webhooks-sweep-due-deliveries"] = {

@@ -295,8 +295,10 @@ def make_thumbnail(image: Image.Image) -> Thumbnail:
     ServiceUnavailable when no slot for a large decode frees up in time.
     """
     if image.format in ("JPEG", "MPO"):
-        # Lets libjpeg decode at 1/2, 1/4 or 1/8 scale, still >= the thumbnail size.
-        image.draft("RGB", THUMBNAIL_SIZE)
+        # Lets libjpeg decode at 1/2, 1/4 or 1/8 scale, still >= the thumbnail size. The
+        # box is the thumbnail's own (256x192 for 4:3), not the square around it: a square
+        # box would keep a 1024x768 picture at 1/2 and shrink it again after decoding.
+        image.draft("RGB", _fit(image.size, THUMBNAIL_SIZE))
     _decode(image)
     decoded_size = image.size
     alpha = _has_alpha(image)

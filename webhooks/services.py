@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import Counter
 from datetime import datetime, timedelta
 from functools import partial
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -52,6 +55,12 @@ COUNTDOWN_LIMIT = timedelta(minutes=1)
 # A task sent this long ago that has not run (a broker that lost it) is sent again.
 REDISPATCH_AFTER = timedelta(minutes=5)
 SWEEP_BATCH = 500
+# A receiver already holding WEBHOOKS_MAX_IN_FLIGHT_PER_RECEIVER of this process's
+# worker threads gets its next delivery sent again this much later (no attempt counted),
+# so one receiver that never answers cannot hold every slot of a thread pool.
+RECEIVER_BUSY_DELAY = 5.0
+_in_flight: Counter[str] = Counter()
+_in_flight_lock = threading.Lock()
 
 
 class InvalidWebhookUrl(BadRequest):
@@ -189,7 +198,17 @@ def delivery_attempt(*, delivery_id: int) -> DeliveryAttempt | None:
     if claimed != 1:
         return None
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
-    body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
+    receiver = urlsplit(delivery.url).netloc.lower()
+    with _in_flight_lock:
+        busy = _in_flight[receiver] >= settings.WEBHOOKS_MAX_IN_FLIGHT_PER_RECEIVER
+        if not busy:
+            _in_flight[receiver] += 1
+    if busy:
+        WebhookDelivery.objects.filter(pk=delivery_id, lease_expires_at=lease_expires_at).update(
+            lease_expires_at=None
+        )
+        _dispatch(delivery_id, countdown=RECEIVER_BUSY_DELAY)
+        return None
     # An account event is signed with its endpoint's own secret; an extension result
     # with the account's, and with the previous one during its rotation grace.
     if delivery.endpoint_id:
@@ -197,16 +216,23 @@ def delivery_attempt(*, delivery_id: int) -> DeliveryAttempt | None:
     else:
         secret = webhook_secret_current()
         previous_secrets = webhook_secrets_in_grace(now=started_at)
-    headers = signature_headers(
-        secret=secret,
-        previous_secrets=previous_secrets,
-        message_id=delivery.message_id,
-        sent_at=started_at.timestamp(),
-        body=body,
-    )
-    outcome = outbound.post(
-        delivery.url, body=body.encode(), headers=headers, timeout=settings.WEBHOOKS_TIMEOUT
-    )
+    try:
+        body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
+        headers = signature_headers(
+            secret=secret,
+            previous_secrets=previous_secrets,
+            message_id=delivery.message_id,
+            sent_at=started_at.timestamp(),
+            body=body,
+        )
+        outcome = outbound.post(
+            delivery.url, body=body.encode(), headers=headers, timeout=settings.WEBHOOKS_TIMEOUT
+        )
+    finally:
+        with _in_flight_lock:
+            _in_flight[receiver] -= 1
+            if not _in_flight[receiver]:
+                del _in_flight[receiver]
     finished_at = DeliverySchedule.now()
     return _attempt_record(
         delivery=delivery,

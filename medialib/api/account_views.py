@@ -61,7 +61,9 @@ class WebhookInputSerializer(serializers.Serializer):
 class AccountWebhookListView(APIView):
     parser_classes = [JsonObjectParser]
 
-    @extend_schema(operation_id="accounts_webhooks_list", responses={200: OpenApiResponse()})
+    @extend_schema(
+        operation_id="accounts_webhooks_list", responses={200: OpenApiResponse(), **errors()}
+    )
     def get(self, request: Request) -> Response:
         return Response([webhook_object(endpoint) for endpoint in WebhookEndpoint.objects.all()])
 
@@ -83,7 +85,9 @@ class AccountWebhookListView(APIView):
 class AccountWebhookView(APIView):
     parser_classes = [JsonObjectParser]
 
-    @extend_schema(operation_id="accounts_webhooks_get", responses={200: OpenApiResponse()})
+    @extend_schema(
+        operation_id="accounts_webhooks_get", responses={200: OpenApiResponse(), **errors(404)}
+    )
     def get(self, request: Request, endpoint_id: str) -> Response:
         endpoint = webhook_services.webhook_endpoint_get(endpoint_id=endpoint_id)
         return Response(webhook_object(endpoint))
@@ -104,7 +108,9 @@ class AccountWebhookView(APIView):
         )
         return Response(webhook_object(endpoint))
 
-    @extend_schema(operation_id="accounts_webhooks_delete", responses={204: OpenApiResponse()})
+    @extend_schema(
+        operation_id="accounts_webhooks_delete", responses={204: OpenApiResponse(), **errors(404)}
+    )
     def delete(self, request: Request, endpoint_id: str) -> Response:
         webhook_services.webhook_endpoint_delete(endpoint_id=endpoint_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -190,7 +196,9 @@ class PurgeView(APIView):
 
 
 class PurgeStatusView(APIView):
-    @extend_schema(operation_id="cache_invalidation_get", responses={200: OpenApiResponse()})
+    @extend_schema(
+        operation_id="cache_invalidation_get", responses={200: OpenApiResponse(), **errors(404)}
+    )
     def get(self, request: Request, request_id: str) -> Response:
         if not re.fullmatch(r"[0-9a-f]{24}", request_id):
             raise NotFound("No purge request found with requestId " + request_id)
@@ -248,7 +256,7 @@ class CustomMetadataFieldListView(APIView):
     @extend_schema(
         operation_id="custom_metadata_fields_list",
         parameters=[OpenApiParameter("includeDeleted", bool), OpenApiParameter("folderPath")],
-        responses={200: OpenApiResponse()},
+        responses={200: OpenApiResponse(), **errors()},
     )
     def get(self, request: Request) -> Response:
         include = request.query_params.get("includeDeleted", "false")
@@ -289,7 +297,10 @@ class CustomMetadataFieldView(APIView):
         )
         return Response(metadata_field_object(field))
 
-    @extend_schema(operation_id="custom_metadata_fields_delete", responses={204: OpenApiResponse()})
+    @extend_schema(
+        operation_id="custom_metadata_fields_delete",
+        responses={204: OpenApiResponse(), **errors(404)},
+    )
     def delete(self, request: Request, field_id: str) -> Response:
         metadata_fields.field_delete(field_id=field_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -74,7 +74,7 @@ def run_object(run: ExtensionRun) -> dict[str, Any]:
 class ExtensionListView(APIView):
     @extend_schema(
         operation_id="extensions_list",
-        responses={200: ExtensionBackendSerializer(many=True)},
+        responses={200: ExtensionBackendSerializer(many=True), **errors()},
         description="Each extension with the backend serving it now (this product's own).",
     )
     def get(self, request: Request) -> Response:

@@ -40,7 +40,9 @@ class SavedExtensionInputSerializer(serializers.Serializer):
 class SavedExtensionListView(APIView):
     parser_classes = [JsonObjectParser]
 
-    @extend_schema(operation_id="saved_extensions_list", responses={200: OpenApiResponse()})
+    @extend_schema(
+        operation_id="saved_extensions_list", responses={200: OpenApiResponse(), **errors()}
+    )
     def get(self, request: Request) -> Response:
         return Response([saved_extension_object(saved) for saved in SavedExtension.objects.all()])
 
@@ -79,7 +81,10 @@ class SavedExtensionView(APIView):
         )
         return Response(saved_extension_object(saved))
 
-    @extend_schema(operation_id="saved_extensions_delete", responses={204: OpenApiResponse()})
+    @extend_schema(
+        operation_id="saved_extensions_delete",
+        responses={204: OpenApiResponse(), **errors(404)},
+    )
     def delete(self, request: Request, saved_id: str) -> Response:
         extension_services.saved_extension_delete(saved_id=saved_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -65,14 +65,14 @@ def folder_ensure(*, path: str) -> Folder | None:
     return parent
 
 
-def asset_tags_set(*, asset: Asset, names: list[str]) -> None:
-    """Replace the asset's tags with `names`, in that order."""
+def asset_tags_set(*, asset: Asset, names: list[str]) -> list[AssetTag]:
+    """Replace the asset's tags with `names`, in that order; return the new rows."""
     AssetTag.objects.filter(asset=asset).delete()
     if not names:
-        return
+        return []
     Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
     tags = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
-    AssetTag.objects.bulk_create(
+    return AssetTag.objects.bulk_create(
         [
             AssetTag(asset=asset, tag=tags[name], position=position)
             for position, name in enumerate(names)

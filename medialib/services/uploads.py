@@ -107,9 +107,13 @@ def upload_file(
             )
             written.extend(keys)
             with transaction.atomic():
-                asset = Asset.objects.select_for_update().filter(file_path=file_path).first()
-                if asset is not None and (not overwrite_file or asset.file_id != file_id):
-                    raise _file_exists(file_path)
+                asset = None
+                if existing is not None:
+                    asset = Asset.objects.select_for_update().filter(file_path=file_path).first()
+                    if asset is not None and (not overwrite_file or asset.file_id != file_id):
+                        raise _file_exists(file_path)
+                # A path that was free: another upload creating it meanwhile makes the
+                # INSERT below fail on the unique path (IntegrityError, below: 409).
                 overwriting = asset is not None
                 if asset is None:
                     asset = Asset(file_id=file_id, file_path=file_path, name=name)
@@ -136,14 +140,18 @@ def upload_file(
                     ),
                     origin_detail=origin_detail,
                     created_by=created_by,
+                    # A new file's first version: no query for the latest number.
+                    number=None if overwriting else 1,
                 )
                 if post:
                     version.post_transformations = post_transformations_entries(post)
                     version.save(update_fields=["post_transformations"])
                 asset.save(update_fields=["current_version", "file_type", "updated_at"])
-                asset_versions_prune(asset=asset)
+                if overwriting:
+                    asset_versions_prune(asset=asset)
+                asset_tags = []
                 if tags is not None or (overwriting and overwrite_tags):
-                    asset_tags_set(asset=asset, names=tags or [])
+                    asset_tags = asset_tags_set(asset=asset, names=tags or [])
                 if overwriting and overwrite_ai_tags:
                     ai_tags_remove(asset=asset, names=ALL_AI_TAGS)
                 if overwriting:
@@ -169,7 +177,12 @@ def upload_file(
         hook.after_commit()
     if post:
         post_transformations_dispatch(version_id=version.version_id)
-    return UploadResult(asset=selectors.asset_get(file_id=asset.file_id), version=version)
+    if overwriting or hook is not None:
+        # Kept tags and AI tags, or the hook's writes (a synchronous run's AI tags).
+        return UploadResult(asset=selectors.asset_get(file_id=asset.file_id), version=version)
+    # A new file written here alone: its rows are in hand, it has no AI tags.
+    loaded = selectors.asset_as_loaded(asset=asset, asset_tags=asset_tags, ai_tags=[])
+    return UploadResult(asset=loaded, version=version)
 
 
 def _file_exists(file_path: str) -> Conflict:

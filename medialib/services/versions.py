@@ -299,13 +299,20 @@ def version_create(
     origin: str,
     origin_detail: str = "",
     created_by: AbstractBaseUser | None = None,
+    number: int | None = None,
 ) -> AssetVersion:
-    """Create the next version of a (locked) asset and make it current."""
-    latest = asset.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    """Create the next version of a (locked) asset and make it current.
+
+    `number` is the version's number when the caller knows it (1 for a file it has
+    just created); None reads the latest one.
+    """
+    if number is None:
+        latest = asset.versions.order_by("-number").values_list("number", flat=True).first()
+        number = (latest or 0) + 1
     version = AssetVersion.objects.create(
         version_id=version_id,
         asset=asset,
-        number=latest + 1,
+        number=number,
         name=name,
         storage_key=keys[0],
         thumbnail_key=keys[1],
