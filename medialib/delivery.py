@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -44,6 +44,40 @@ def _base_url(request: HttpRequest | None) -> str:
         return request.build_absolute_uri("/").rstrip("/")
     # Same-origin pages (admin, UI) built without a request; the wire uses absolute_url().
     return ""
+
+
+def served_bases(request: HttpRequest | None = None) -> list[str]:
+    """The bases this server's file URLs start with: the API's (PUBLIC_BASE_URL, or the
+    request's host) and the one of webhook bodies built on a worker."""
+    bases = (_base_url(request), settings.PUBLIC_BASE_URL_FALLBACK)
+    return list(dict.fromkeys(base for base in bases if base))
+
+
+def split_path_transformation(path: str) -> tuple[str, str]:
+    """(path transformation, file path) of `tr:<transformation>/<path>` or a plain path
+    (the part of a URL after `/f/`)."""
+    if path.startswith("tr:"):
+        head, separator, rest = path.partition("/")
+        if separator and rest:
+            return head[3:], rest
+    return "", path
+
+
+def served_path(url: str, *, bases: list[str]) -> str | None:
+    """The decoded part after `<base>/f/` of an absolute URL on one of `bases`
+    (scheme and host compared without case), None for a URL that is not one of them."""
+    parts = urlsplit(url)
+    for base in bases:
+        expected = urlsplit(base)
+        if (parts.scheme.lower(), parts.netloc.lower()) != (
+            expected.scheme.lower(),
+            expected.netloc.lower(),
+        ):
+            continue
+        prefix = expected.path.rstrip("/") + SERVE_PREFIX + "/"
+        if parts.path.startswith(prefix):
+            return unquote(parts.path[len(prefix) :])
+    return None
 
 
 def absolute_url(url: str) -> str:

@@ -78,6 +78,8 @@ class UploadPreTransformSucceeded:
     asset: Asset
     version: AssetVersion
     transformation: str
+    # The `x-ik-requestId` of the upload request (a generated id outside a request).
+    request_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class UploadPreTransformFailed:
     file_path: str
     transformation: str
     reason: str
+    request_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,8 @@ class UploadPostTransformSucceeded:
     version: AssetVersion
     transformation_type: str
     value: str
+    # The upload request's id, kept with the pending item for the worker.
+    request_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,7 @@ class UploadPostTransformFailed:
     transformation_type: str
     value: str
     reason: str
+    request_id: str = ""
 
 
 class ChangeHook(Protocol):

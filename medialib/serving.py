@@ -38,15 +38,6 @@ NOT_SERVED = "The requested file does not exist."
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
-def _split_path(file_path: str) -> tuple[str, str]:
-    """(path transformation, file path) of `tr:<transformation>/<path>` or a plain path."""
-    if file_path.startswith("tr:"):
-        head, separator, rest = file_path.partition("/")
-        if separator and rest:
-            return head[3:], rest
-    return "", file_path
-
-
 def _is_signed(request: HttpRequest, *, file_path: str, asset: Asset, query_tr: str) -> bool:
     if "ik-s" not in request.GET:
         return False
@@ -67,7 +58,7 @@ def _error(error: ApplicationError) -> JsonResponse:
 
 @require_safe
 def serve_file(request: HttpRequest, file_path: str) -> HttpResponse:
-    path_tr, lookup_path = _split_path(file_path)
+    path_tr, lookup_path = delivery.split_path_transformation(file_path)
     query_tr = request.GET.get("tr", "")
     text = ":".join(part for part in (path_tr, query_tr) if part)
     asset = selectors.asset_for_path(file_path=f"/{lookup_path}")

@@ -85,6 +85,13 @@ def file_metadata(version: AssetVersion) -> dict[str, Any]:
     )
 
 
+def _density(resolution: Any) -> int | None:
+    """Whole DPI, as the SDK's `Metadata.density` (an int) declares: 71.98 is 72."""
+    if isinstance(resolution, bool) or not isinstance(resolution, int | float):
+        return None
+    return round(resolution)
+
+
 def image_metadata(
     *,
     width: int | None,
@@ -102,7 +109,7 @@ def image_metadata(
         "format": format,
         "hasColorProfile": bool(embedded_metadata.get("ICCProfile")),
         "quality": 0,
-        "density": embedded_metadata.get("XResolution"),
+        "density": _density(embedded_metadata.get("XResolution")),
         "hasTransparency": has_alpha,
         "exif": {},
         "pHash": "",
@@ -204,6 +211,21 @@ def folder_object(folder: Folder) -> dict[str, Any]:
         "createdAt": iso_timestamp(folder.created_at),
         "updatedAt": iso_timestamp(folder.updated_at),
     }
+
+
+def transformation_url(*, asset: Asset, transformation: str) -> str:
+    """The absolute, unsigned URL of a transformation of the file (a webhook's `url`)."""
+    return delivery.absolute_url(
+        delivery.path_url(file_path=asset.file_path, transformation=transformation)
+    )
+
+
+def post_transformation_url(*, asset: Asset, transformation_type: str, value: str) -> str:
+    """The URL of an upload's `transformation.post` item; a `thumbnail` without a
+    value is the stored thumbnail."""
+    if transformation_type == "thumbnail" and not value:
+        value = delivery.THUMBNAIL_TRANSFORMATION
+    return transformation_url(asset=asset, transformation=value)
 
 
 def upload_response(

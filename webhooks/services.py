@@ -475,10 +475,17 @@ def account_event_subscribed(event: str) -> bool:
 
 
 def account_event_deliveries_create(
-    *, event: str, data: dict, subject: str = "", occurred_at: datetime | None = None
+    *,
+    event: str,
+    data: dict,
+    subject: str = "",
+    occurred_at: datetime | None = None,
+    request: dict | None = None,
 ) -> list[WebhookDelivery]:
     """One delivery per enabled endpoint subscribed to `event`, in ImageKit's envelope.
 
+    `request` is the envelope's `request` object of the events that have one (the
+    upload transformation events: `{"transformation", "x_request_id"}`).
     Call inside the transaction of the change, so a rolled-back change sends nothing.
     """
     endpoints = _subscribed_endpoints(event)
@@ -489,6 +496,8 @@ def account_event_deliveries_create(
     for endpoint in endpoints:
         message_id = generate_message_id()
         payload = {"id": message_id, "type": event, "created_at": created_at, "data": data}
+        if request is not None:
+            payload["request"] = request
         deliveries.append(
             delivery_create(
                 url=endpoint.url,

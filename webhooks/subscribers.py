@@ -2,12 +2,15 @@
 
 Extension results go to the run's webhookUrl; the media library's events go to
 the account webhooks subscribed to them (`/v1/accounts/webhooks`), in the
-envelope `{"id", "type", "created_at", "data"}` that the SDK's
-`client.webhooks.unwrap` turns into its typed events. Each runs inside the
+envelope `{"id", "type", "created_at", "data"}` (and `request` for the upload
+transformation events) that the SDK's `client.webhooks.unwrap` turns into its
+typed events. Each runs inside the
 announcing transaction, so the outbox rows commit or roll back with the change.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from core.events import subscribe
 from extensions.events import ExtensionRunFinished
@@ -20,9 +23,19 @@ from medialib.events import (
     FolderCreated,
     FolderDeleted,
     FolderUpdated,
+    UploadPostTransformFailed,
+    UploadPostTransformSucceeded,
+    UploadPreTransformFailed,
+    UploadPreTransformSucceeded,
 )
 from medialib.models import Asset
-from medialib.wire import file_details, folder_object
+from medialib.wire import (
+    UPLOAD_RESPONSE_OPTIONAL_FIELDS,
+    file_details,
+    folder_object,
+    post_transformation_url,
+    upload_response,
+)
 from webhooks import services
 
 
@@ -36,6 +49,10 @@ def connect() -> None:
     subscribe(FolderCreated)(_folder_created)
     subscribe(FolderUpdated)(_folder_updated)
     subscribe(FolderDeleted)(_folder_deleted)
+    subscribe(UploadPreTransformSucceeded)(_upload_pre_transform_succeeded)
+    subscribe(UploadPreTransformFailed)(_upload_pre_transform_failed)
+    subscribe(UploadPostTransformSucceeded)(_upload_post_transform_succeeded)
+    subscribe(UploadPostTransformFailed)(_upload_post_transform_failed)
 
 
 def _deliver_extension_result(event: ExtensionRunFinished) -> None:
@@ -94,4 +111,86 @@ def _folder_event(event_type: str, event: FolderCreated | FolderUpdated) -> None
 def _folder_deleted(event: FolderDeleted) -> None:
     services.account_event_deliveries_create(
         event="folder.deleted", data={"folderId": event.folder_id}, subject=event.folder_id
+    )
+
+
+# --- upload transformations: the envelope carries `request` as well as `data` -----------
+
+
+def _request_id(event_request_id: str) -> str:
+    # The upload's `x-ik-requestId`; an item recorded before ids were kept gets a new one.
+    return event_request_id or str(uuid.uuid4())
+
+
+def _upload_pre_transform_succeeded(event: UploadPreTransformSucceeded) -> None:
+    event_type = "upload.pre-transform.success"
+    if not services.account_event_subscribed(event_type):
+        return
+    # The upload response, with every field a receiver could have asked for.
+    data = upload_response(asset=event.asset, response_fields=UPLOAD_RESPONSE_OPTIONAL_FIELDS)
+    services.account_event_deliveries_create(
+        event=event_type,
+        data=data,
+        subject=event.asset.file_id,
+        request={
+            "transformation": event.transformation,
+            "x_request_id": _request_id(event.request_id),
+        },
+    )
+
+
+def _upload_pre_transform_failed(event: UploadPreTransformFailed) -> None:
+    services.account_event_deliveries_create(
+        event="upload.pre-transform.error",
+        data={
+            "name": event.file_name,
+            "path": event.file_path,
+            "transformation": {"error": {"reason": event.reason}},
+        },
+        subject=event.file_path,
+        request={
+            "transformation": event.transformation,
+            "x_request_id": _request_id(event.request_id),
+        },
+    )
+
+
+def _post_request(event: UploadPostTransformSucceeded | UploadPostTransformFailed) -> dict:
+    transformation = {"type": event.transformation_type}
+    if event.value:
+        transformation["value"] = event.value
+    return {"transformation": transformation, "x_request_id": _request_id(event.request_id)}
+
+
+def _upload_post_transform_succeeded(event: UploadPostTransformSucceeded) -> None:
+    asset = event.asset
+    services.account_event_deliveries_create(
+        event="upload.post-transform.success",
+        data={
+            "fileId": asset.file_id,
+            "name": asset.name,
+            "url": post_transformation_url(
+                asset=asset, transformation_type=event.transformation_type, value=event.value
+            ),
+        },
+        subject=asset.file_id,
+        request=_post_request(event),
+    )
+
+
+def _upload_post_transform_failed(event: UploadPostTransformFailed) -> None:
+    asset = event.asset
+    services.account_event_deliveries_create(
+        event="upload.post-transform.error",
+        data={
+            "fileId": asset.file_id,
+            "name": asset.name,
+            "path": asset.file_path,
+            "transformation": {"error": {"reason": event.reason}},
+            "url": post_transformation_url(
+                asset=asset, transformation_type=event.transformation_type, value=event.value
+            ),
+        },
+        subject=asset.file_id,
+        request=_post_request(event),
     )

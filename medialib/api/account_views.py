@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from core.exceptions import BadRequest, NotFound
 from extensions import selectors as extension_selectors
+from medialib import delivery
 from medialib import services as medialib_services
 from medialib.api.library_docs import errors
 from medialib.api.parsers import JsonObjectParser
@@ -180,7 +181,8 @@ class PurgeInputSerializer(serializers.Serializer):
 
 
 class PurgeView(APIView):
-    """POST /v1/files/purge: no CDN or rendition cache to drop yet, so the request is
+    """POST /v1/files/purge: drops the cached renditions of the file the URL names (or of
+    every file under a path ending in `*`); done before the answer, so the request is
     complete at once (as ImageKit reports a finished purge)."""
 
     parser_classes = [JsonObjectParser]
@@ -191,7 +193,11 @@ class PurgeView(APIView):
         responses={201: OpenApiResponse(), **errors()},
     )
     def post(self, request: Request) -> Response:
-        PurgeInputSerializer(data=request.data).is_valid(raise_exception=True)
+        serializer = PurgeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        medialib_services.renditions_purge(
+            url=serializer.validated_data["url"], bases=delivery.served_bases(request)
+        )
         return Response({"requestId": secrets.token_hex(12)}, status=status.HTTP_201_CREATED)
 
 

@@ -59,7 +59,7 @@ class FileMetadataSerializer(serializers.Serializer):
     format = serializers.CharField()
     hasColorProfile = serializers.BooleanField()
     quality = serializers.IntegerField()
-    density = serializers.FloatField(allow_null=True)
+    density = serializers.IntegerField(allow_null=True)
     hasTransparency = serializers.BooleanField()
     exif = serializers.DictField()
     pHash = serializers.CharField(allow_blank=True)

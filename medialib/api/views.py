@@ -106,7 +106,11 @@ class FileUploadView(APIView):
             requested_by=user,
         )
         result = services.upload_file(
-            **kwargs, created_by=user, origin_detail=change_origin_detail(request), hook=runs
+            **kwargs,
+            created_by=user,
+            origin_detail=change_origin_detail(request),
+            hook=runs,
+            request_id=getattr(request, "request_id", ""),
         )
         body = wire.upload_response(
             asset=result.asset,

@@ -33,7 +33,7 @@ from medialib.services.assets import (
     folder_ensure,
 )
 from medialib.services.client_uploads import client_upload_check
-from medialib.services.renditions import rendition_ensure, renditions_sweep
+from medialib.services.renditions import rendition_ensure, renditions_purge, renditions_sweep
 from medialib.services.rules import (
     UNSET,
     clean_ai_tag_names,
@@ -113,6 +113,7 @@ __all__ = [
     "join_file_path",
     "removing_written_on_error",
     "rendition_ensure",
+    "renditions_purge",
     "renditions_sweep",
     "storage_bytes",
     "storage_sweep",

@@ -28,13 +28,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from medialib import renderer, storage
+from core.exceptions import BadRequest
+from medialib import delivery, renderer, storage
 from medialib.models import AssetVersion, Rendition
 from medialib.transformations import Step
 
 logger = logging.getLogger(__name__)
 RENDER_CLAIM_TIMEOUT = timedelta(seconds=60)
 _WAIT_STEP = 0.05
+
+
+def _remembered_key(*, version_id: str, digest: str) -> str:
+    return f"medialib:rendition:{version_id}:{digest}"
 
 
 def rendition_digest(*, transformation: str, fmt: str) -> str:
@@ -86,7 +91,8 @@ def rendition_ensure(
     digest = digest or rendition_digest(transformation=transformation, fmt=fmt)
     # A ready rendition never changes (a new version gets new ones), so its key can be
     # remembered: serving a cached rendition then costs what serving an original costs.
-    cache_key = f"medialib:rendition:{version.version_id}:{digest}"
+    # (renditions_purge forgets it.)
+    cache_key = _remembered_key(version_id=version.version_id, digest=digest)
     remembered = cache.get(cache_key)
     if remembered:
         return Rendition(
@@ -158,3 +164,56 @@ def renditions_sweep() -> int:
             Rendition.objects.filter(pk__in=[pk for pk, _ in batch]).delete()
             storage.delete_on_commit(key for _, key in batch)
         swept += len(batch)
+
+
+PURGE_WILDCARD = "*"
+
+
+def renditions_purge(*, url: str, bases: list[str]) -> int:
+    """Drop the cached renditions of the file a URL names (POST /v1/files/purge); return
+    how many.
+
+    `url` is `<base>/f/<filePath>` on one of `bases` (delivery.served_bases), with or
+    without a transformation (path or query): every rendition of that file goes, and
+    the next request renders it again. A `*` at the end purges every file whose path
+    starts with what precedes it (`<base>/f/shoes/*`), as ImageKit's purge does. A URL
+    on another host, or naming no file, is a 400. Renditions being rendered are left
+    (they are fresh); the stored thumbnail is the file's own and stays.
+    """
+    served = delivery.served_path(url, bases=bases)
+    if served is None:
+        raise BadRequest(
+            "url is not a file URL of this media library: expected "
+            f"{bases[0] if bases else ''}{delivery.SERVE_PREFIX}/<filePath>.",
+            reason="INVALID_PURGE_URL",
+        )
+    _, path = delivery.split_path_transformation(served)
+    if path.endswith(PURGE_WILDCARD):
+        matching = Q(version__asset__file_path__startswith="/" + path[: -len(PURGE_WILDCARD)])
+    elif path and not path.endswith("/"):
+        matching = Q(version__asset__file_path="/" + path)
+    else:
+        raise BadRequest(
+            "url must name a file, or end with * to purge every file under a path.",
+            reason="INVALID_PURGE_URL",
+        )
+    cached = Rendition.objects.filter(matching, state=Rendition.State.READY)
+    purged = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                cached.select_for_update(of=("self",))[:500].values_list(
+                    "pk", "storage_key", "version__version_id", "digest"
+                )
+            )
+            if not batch:
+                return purged
+            Rendition.objects.filter(pk__in=[row[0] for row in batch]).delete()
+            remembered = [
+                _remembered_key(version_id=version_id, digest=digest)
+                for _, _, version_id, digest in batch
+            ]
+            # Forgotten before the objects go, so no request is sent to a deleted key.
+            transaction.on_commit(lambda keys=remembered: cache.delete_many(keys))
+            storage.delete_on_commit(key for _, key, _, _ in batch)
+        purged += len(batch)

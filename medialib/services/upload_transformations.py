@@ -107,7 +107,7 @@ def clean_upload_transformation(value: Any) -> UploadTransformation | None:
 
 
 def content_pre_transform(
-    *, prepared: PreparedContent, pre: str, file_name: str, file_path: str
+    *, prepared: PreparedContent, pre: str, file_name: str, file_path: str, request_id: str = ""
 ) -> PreparedContent:
     """The upload's bytes with `pre` applied, inspected again (closes `prepared`).
 
@@ -135,6 +135,7 @@ def content_pre_transform(
                     file_path=file_path,
                     transformation=pre,
                     reason=error.message,
+                    request_id=request_id,
                 )
             )
         raise
@@ -142,9 +143,21 @@ def content_pre_transform(
     return content_prepare(source=rendered.content, name=file_name)
 
 
-def post_transformations_entries(post: tuple[PostTransformation, ...]) -> list[dict[str, str]]:
-    """What AssetVersion.post_transformations records of the requested `post` items."""
-    return [{"type": p.type, "value": p.value, "state": "pending", "error": ""} for p in post]
+def post_transformations_entries(
+    post: tuple[PostTransformation, ...], *, request_id: str = ""
+) -> list[dict[str, str]]:
+    """What AssetVersion.post_transformations records of the requested `post` items
+    (with the upload's request id, which their events carry)."""
+    return [
+        {
+            "type": p.type,
+            "value": p.value,
+            "state": "pending",
+            "error": "",
+            "request_id": request_id,
+        }
+        for p in post
+    ]
 
 
 def post_transformations_dispatch(*, version_id: str) -> None:
@@ -210,6 +223,7 @@ def upload_post_transformations_render(*, version_id: str) -> int:
                         version=locked,
                         transformation_type=entry["type"],
                         value=entry["value"],
+                        request_id=entry.get("request_id", ""),
                     )
                 )
             elif state == "failed":
@@ -220,6 +234,7 @@ def upload_post_transformations_render(*, version_id: str) -> int:
                         transformation_type=entry["type"],
                         value=entry["value"],
                         reason=error,
+                        request_id=entry.get("request_id", ""),
                     )
                 )
     return done

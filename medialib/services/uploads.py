@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -67,6 +68,7 @@ def upload_file(
     origin_detail: str = "",
     hook: ChangeHook | None = None,
     transformation: UploadTransformation | None = None,
+    request_id: str = "",
 ) -> UploadResult:
     """Upload a file (a file object or bytes, an http(s) URL, or base64 text).
 
@@ -82,7 +84,10 @@ def upload_file(
     `origin_detail` records who made it when no user did (a client-side upload).
     `transformation` (medialib.services.upload_transformations): `pre` is applied
     to the bytes before they are stored; `post` renditions are queued after the commit.
+    `request_id` (the request's `x-ik-requestId`; generated when not given) is
+    carried by the upload transformation events.
     """
+    request_id = request_id or str(uuid.uuid4())
     name = unique_file_name(file_name) if use_unique_file_name else file_name
     file_path = join_file_path(folder, name)
     if len(file_path) > Asset._meta.get_field("file_path").max_length:
@@ -96,7 +101,11 @@ def upload_file(
     post = transformation.post if transformation is not None else ()
     if pre:
         prepared = content_pre_transform(
-            prepared=prepared, pre=pre, file_name=name, file_path=file_path
+            prepared=prepared,
+            pre=pre,
+            file_name=name,
+            file_path=file_path,
+            request_id=request_id,
         )
     file_id = existing.file_id if existing else generate_public_id()
     version_id = generate_public_id() if existing else file_id
@@ -144,7 +153,9 @@ def upload_file(
                     number=None if overwriting else 1,
                 )
                 if post:
-                    version.post_transformations = post_transformations_entries(post)
+                    version.post_transformations = post_transformations_entries(
+                        post, request_id=request_id
+                    )
                     version.save(update_fields=["post_transformations"])
                 asset.save(update_fields=["current_version", "file_type", "updated_at"])
                 if overwriting:
@@ -161,7 +172,10 @@ def upload_file(
                 if pre:
                     events.announce(
                         UploadPreTransformSucceeded(
-                            asset=asset, version=version, transformation=pre
+                            asset=asset,
+                            version=version,
+                            transformation=pre,
+                            request_id=request_id,
                         )
                     )
                 if hook is not None:

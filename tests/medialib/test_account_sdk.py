@@ -1,4 +1,4 @@
-"""Usage, cache purge and the refused account features, through the SDK against a live server."""
+"""Usage and the refused account features, through the SDK against a live server."""
 
 from __future__ import annotations
 
@@ -60,15 +60,6 @@ def test_usage_counts_storage_bandwidth_and_units(client: ImageKit):
         client.accounts.usage.get(start_date=today - timedelta(days=120), end_date=today)
     with pytest.raises(BadRequestError, match="YYYY-MM-DD"):
         client.accounts.usage.get(start_date="yesterday", end_date=today)
-
-
-def test_purge_answers_a_completed_request(client: ImageKit):
-    purge = client.cache.invalidation.create(url="http://localhost/f/a.png")
-    assert client.cache.invalidation.get(purge.request_id).status == "Completed"
-    with pytest.raises(BadRequestError, match="url"):
-        client.cache.invalidation.create(url="a.png")
-    with pytest.raises(NotFoundError):
-        client.cache.invalidation.get("nope")
 
 
 def test_origins_and_url_endpoints_are_refused_clearly(client: ImageKit):

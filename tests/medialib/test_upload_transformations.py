@@ -66,6 +66,7 @@ def test_pre_transforms_the_stored_original(upload, announced):
     assert served_size("/f/pre.png") == (50, 25)
     assert [type(e) for e in announced] == [UploadPreTransformSucceeded]
     assert announced[0].transformation == "w-50,f-jpg"
+    assert announced[0].request_id == response["x-ik-requestId"]
 
 
 @pytest.mark.parametrize(
@@ -131,6 +132,7 @@ def test_post_renditions_are_made_by_the_task_once(upload, announced):
     ready = {(r.transformation, r.state) for r in Rendition.objects.filter(version=version)}
     assert ready == {("w-40", "ready"), ("h-20,w-20", "ready")}
     assert [type(e) for e in announced] == [UploadPostTransformSucceeded] * 3
+    assert {e.request_id for e in announced} == {response["x-ik-requestId"]}
     assert [e.value for e in announced] == ["w-40", "w-20,h-20", ""]
     # The first request is served from the rendition rendered by the task.
     digest = rendition_digest(transformation="w-40", fmt="png")
