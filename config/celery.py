@@ -1,9 +1,36 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("medialib")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(sender=None, **kwargs) -> None:
+    """A task boundary is a request boundary: Django's own rule for its connections.
+
+    Celery's Django fix-up would close every connection around every task (a new
+    PostgreSQL connection per task) unless CELERY_DB_REUSE_MAX is set, which the
+    settings do; connections then live for CONN_MAX_AGE, and one that broke (a
+    database restart) is dropped here, as Django drops it between requests.
+    Eager tasks run inside their caller's transaction and are left alone.
+    """
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
+@worker_init.connect
+def _providers_warm_up(**kwargs) -> None:
+    """Import the configured providers' client libraries before the first task arrives."""
+    from extensions.registry import providers_warm_up
+
+    providers_warm_up()

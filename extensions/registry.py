@@ -182,6 +182,15 @@ class Extension:
         return None
 
 
+def providers_warm_up() -> None:
+    """Let every configured provider import its client library (see Provider.warm_up)."""
+    backends = {backend for extension in EXTENSIONS.values() for backend in extension.backends}
+    for backend in sorted(backends, key=lambda backend: backend.path):
+        provider = backend.load()
+        if provider is not None and provider.is_configured():
+            provider.warm_up()
+
+
 EXTENSIONS: dict[str, Extension] = {
     extension.name: extension
     for extension in [

@@ -53,6 +53,10 @@ class RekognitionProvider(Provider):
     def supports(self, mime: str) -> bool:
         return mime.startswith("image/") and mime != "image/svg+xml"
 
+    def warm_up(self) -> None:
+        import boto3  # noqa: F401
+        import botocore.exceptions  # noqa: F401
+
     def run(self, image: bytes, mime: str, params: dict[str, Any]) -> TaggingResult:
         from botocore import exceptions as aws_errors
 

@@ -85,3 +85,10 @@ class Provider:
     def run(self, image: bytes, mime: str, params: dict[str, Any]) -> TaggingResult | ImageResult:
         """Process `image` with validated `params`; raise ProviderError on failure."""
         raise NotImplementedError
+
+    def warm_up(self) -> None:
+        """Import what `run` imports lazily; called when a worker starts (not in the web).
+
+        Otherwise the first runs of a new worker import the client library, one thread
+        at a time under the import lock, while the other threads wait.
+        """

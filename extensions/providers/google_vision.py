@@ -108,6 +108,10 @@ class GoogleVisionProvider(Provider):
             ]
         )
 
+    def warm_up(self) -> None:
+        import google.api_core.exceptions
+        import google.cloud.vision  # noqa: F401
+
 
 def _client_key() -> tuple:
     return (

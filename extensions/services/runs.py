@@ -526,21 +526,25 @@ def _run_finish_failed(*, run: ExtensionRun, token: str, code: str, message: str
 def _run_finish_success(
     *, run: ExtensionRun, token: str, result: TaggingResult | ImageResult
 ) -> ExtensionRun:
+    finished = {
+        "status": ExtensionRun.Status.SUCCESS,
+        "finished_at": timezone.now(),
+        "error_code": "",
+        "error_message": "",
+        "lease_owner": "",
+        "lease_expires_at": None,
+        "next_attempt_at": None,
+    }
     try:
         with transaction.atomic():
-            if not _holding(run, token).update(
-                status=ExtensionRun.Status.SUCCESS,
-                units_charged=F("units_reserved"),
-                finished_at=timezone.now(),
-                error_code="",
-                error_message="",
-                lease_owner="",
-                lease_expires_at=None,
-                next_attempt_at=None,
-            ):
+            if not _holding(run, token).update(**finished, units_charged=F("units_reserved")):
                 logger.warning("Extension run %s: lease lost, result dropped", run.pk)
                 return run
-            run.refresh_from_db()
+            # The row is as claimed plus these (the lease kept anyone else from writing
+            # it), so no reload: that would cost a query, and the asset's another.
+            for name, value in finished.items():
+                setattr(run, name, value)
+            run.units_charged = run.units_reserved
             run_result_apply(run=run, result=result)
             events.announce(ExtensionRunFinished(run=run))
     except ApplicationError as exc:

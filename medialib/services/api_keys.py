@@ -96,7 +96,9 @@ def api_key_for_private_key(*, private_key: str) -> ApiKey | None:
     prefix, _, secret = rest.partition("_")
     if marker != "private" or not prefix or not secret:
         return None
-    api_key = ApiKey.objects.select_related("created_by").filter(prefix=prefix).first()
+    # One row by its unique prefix: no ORDER BY to compile and send, as `first()` would.
+    matching = ApiKey.objects.select_related("created_by").filter(prefix=prefix).order_by()
+    api_key = next(iter(matching[:1]), None)
     if api_key is None or not api_key.is_active:
         return None
     if not hmac.compare_digest(hash_api_key_secret(secret), api_key.secret_hash):

@@ -92,7 +92,11 @@ def upload_file(
     file_path = join_file_path(folder, name)
     if len(file_path) > Asset._meta.get_field("file_path").max_length:
         raise BadRequest("The file path (folder and name) is too long.")
-    existing = Asset.objects.filter(file_path=file_path).first()
+    existing = None
+    if not use_unique_file_name:
+        # A unique name's random suffix (62^9 choices) names no file yet; were it
+        # taken after all, the INSERT below fails on the unique path (409).
+        existing = next(iter(Asset.objects.filter(file_path=file_path).order_by()[:1]), None)
     if existing is not None and not overwrite_file:
         raise _file_exists(file_path)
 
