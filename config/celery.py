@@ -3,7 +3,11 @@ import os
 from celery import Celery
 from celery.signals import task_postrun, task_prerun, worker_init
 
+from config.startup import settings_or_exit
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Before Celery's Django fix-up reads them, so a bad setting is one line, not a traceback.
+settings_or_exit()
 
 app = Celery("medialib")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -83,3 +83,26 @@ def test_production_without_a_public_base_url_to_derive_refuses_to_start(tmp_pat
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("Configuration error: PUBLIC_BASE_URL is not set")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        # What gunicorn imports in each web worker, and the Celery worker as run.py starts it.
+        [sys.executable, "-c", "import config.wsgi"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo"],
+    ],
+    ids=["web", "worker"],
+)
+def test_the_long_running_processes_say_a_missing_setting_in_one_line(tmp_path, command):
+    result = subprocess.run(
+        command, cwd=ROOT, env=shell_env(tmp_path), capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("Configuration error: SECRET_KEY is not set.")
+    )
