@@ -5,7 +5,10 @@ Each POST answers a jobId at once; a worker runs the job (medialib.services.fold
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,74 +28,72 @@ JOB_SUBMITTED = OpenApiResponse(description="Job submitted: `{jobId}`")
 FOLDER_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="FOLDER_NOT_FOUND")
 
 
-def _submitted(job: FolderJob) -> Response:
-    return Response({"jobId": job.job_id})
+class FolderJobStartView(APIView):
+    """Starts a folder job: the body is checked, the job recorded, its id answered at once."""
 
-
-class FolderCopyJobView(APIView):
     parser_classes = [JsonObjectParser]
+    input_serializer: type[serializers.Serializer]
 
-    @extend_schema(
-        operation_id="folders_copy",
-        request=FolderCopyInputSerializer,
-        responses={200: JOB_SUBMITTED, **errors(), 404: FOLDER_NOT_FOUND},
-    )
     def post(self, request: Request) -> Response:
-        serializer = FolderCopyInputSerializer(data=request.data)
+        serializer = self.input_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        return _submitted(
-            folder_jobs.folder_copy_start(
-                source_folder_path=data["sourceFolderPath"],
-                destination_path=data["destinationPath"],
-                include_versions=data["includeVersions"],
-            )
+        return Response({"jobId": self.start(serializer.validated_data).job_id})
+
+    def start(self, data: dict[str, Any]) -> FolderJob:
+        """Record the job (its worker task goes out on commit)."""
+        raise NotImplementedError
+
+
+def _job_start_schema(
+    operation_id: str,
+    request: type[serializers.Serializer],
+    extra: dict[int, OpenApiResponse] | None = None,
+) -> Any:
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=operation_id,
+            request=request,
+            responses={200: JOB_SUBMITTED, **errors(), 404: FOLDER_NOT_FOUND, **(extra or {})},
+        )
+    )
+
+
+@_job_start_schema("folders_copy", FolderCopyInputSerializer)
+class FolderCopyJobView(FolderJobStartView):
+    input_serializer = FolderCopyInputSerializer
+
+    def start(self, data: dict[str, Any]) -> FolderJob:
+        return folder_jobs.folder_copy_start(
+            source_folder_path=data["sourceFolderPath"],
+            destination_path=data["destinationPath"],
+            include_versions=data["includeVersions"],
         )
 
 
-class FolderMoveJobView(APIView):
-    parser_classes = [JsonObjectParser]
+@_job_start_schema("folders_move", FolderJobInputSerializer)
+class FolderMoveJobView(FolderJobStartView):
+    input_serializer = FolderJobInputSerializer
 
-    @extend_schema(
-        operation_id="folders_move",
-        request=FolderJobInputSerializer,
-        responses={200: JOB_SUBMITTED, **errors(), 404: FOLDER_NOT_FOUND},
-    )
-    def post(self, request: Request) -> Response:
-        serializer = FolderJobInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        return _submitted(
-            folder_jobs.folder_move_start(
-                source_folder_path=data["sourceFolderPath"],
-                destination_path=data["destinationPath"],
-            )
+    def start(self, data: dict[str, Any]) -> FolderJob:
+        return folder_jobs.folder_move_start(
+            source_folder_path=data["sourceFolderPath"],
+            destination_path=data["destinationPath"],
         )
 
 
-class FolderRenameJobView(APIView):
-    parser_classes = [JsonObjectParser]
+@_job_start_schema(
+    "folders_rename",
+    FolderRenameInputSerializer,
+    {409: OpenApiResponse(ErrorSerializer, description="FOLDER_ALREADY_EXISTS")},
+)
+class FolderRenameJobView(FolderJobStartView):
+    input_serializer = FolderRenameInputSerializer
 
-    @extend_schema(
-        operation_id="folders_rename",
-        request=FolderRenameInputSerializer,
-        responses={
-            200: JOB_SUBMITTED,
-            **errors(),
-            404: FOLDER_NOT_FOUND,
-            409: OpenApiResponse(ErrorSerializer, description="FOLDER_ALREADY_EXISTS"),
-        },
-    )
-    def post(self, request: Request) -> Response:
-        serializer = FolderRenameInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        return _submitted(
-            folder_jobs.folder_rename_start(
-                folder_path=data["folderPath"],
-                new_folder_name=data["newFolderName"],
-                purge_cache=data["purgeCache"],
-            )
+    def start(self, data: dict[str, Any]) -> FolderJob:
+        return folder_jobs.folder_rename_start(
+            folder_path=data["folderPath"],
+            new_folder_name=data["newFolderName"],
+            purge_cache=data["purgeCache"],
         )
 
 
