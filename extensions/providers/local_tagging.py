@@ -15,6 +15,7 @@ Every confidence is a measured quantity on the 0-100 scale:
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import cv2
@@ -52,6 +53,9 @@ FACE_WINDOW = 20
 MIN_FACE_SHARE = 0.1
 
 _cascade_local = threading.local()
+# The face search of each run, next to its classification; a few threads, as a web or
+# worker process runs a few taggers at once at most.
+_face_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tagger-faces")
 
 
 class LocalAutoTagger(Provider):
@@ -67,6 +71,8 @@ class LocalAutoTagger(Provider):
         rgb = flatten(picture)
         scores: dict[str, float] = {}
 
+        # Both calls release the GIL: the faces are searched on another core meanwhile.
+        faces = _face_pool.submit(_face_confidence, rgb)
         probabilities = _classify(rgb)
         # Only the few classes above the floor: offering all 1000 cost more than colours.
         names = imagenet.class_names()
@@ -76,7 +82,7 @@ class LocalAutoTagger(Provider):
         for name, p in general.items():
             _offer(scores, name, p * 100, max(LABEL_FLOOR, imagenet.chance_floor(name)))
 
-        face = _face_confidence(rgb)
+        face = faces.result()
         _offer(scores, "Face", face, LABEL_FLOOR)
         _offer(scores, "Person", max(face, general["Person"] * 100), LABEL_FLOOR)
 
