@@ -41,6 +41,9 @@ RESIZE_TO = 256
 CROP_TO = 224
 _MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 _STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+# (pixel / 255 - mean) / std as one multiply and one subtraction per channel plane.
+_SCALE = (1 / (255 * _STD)).astype(np.float32)[:, None, None]
+_OFFSET = (_MEAN / _STD).astype(np.float32)[:, None, None]
 
 
 class _GraphBuilder:
@@ -202,10 +205,15 @@ def preprocess(image: Image.Image) -> np.ndarray:
         size = (RESIZE_TO, int(RESIZE_TO * height / width))
     else:
         size = (int(RESIZE_TO * width / height), RESIZE_TO)
-    resized = image.resize(size, Image.Resampling.BILINEAR)
     left = round((size[0] - CROP_TO) / 2.0)
     top = round((size[1] - CROP_TO) / 2.0)
-    cropped = resized.crop((left, top, left + CROP_TO, top + CROP_TO))
-    pixels = np.asarray(cropped, dtype=np.float32) / 255.0
-    normalised = (pixels - _MEAN) / _STD
-    return np.ascontiguousarray(normalised.transpose(2, 0, 1)[None])
+    # Only the crop is resized: the box is the crop in the source's pixels.
+    x_scale, y_scale = width / size[0], height / size[1]
+    box = (left * x_scale, top * y_scale, (left + CROP_TO) * x_scale, (top + CROP_TO) * y_scale)
+    cropped = image.resize((CROP_TO, CROP_TO), Image.Resampling.BILINEAR, box=box)
+    # Channels first before any arithmetic: numpy's loops over a trailing axis of 3 cost
+    # ten times those over a plane of 224x224 (measured, figure 2).
+    planes = np.asarray(cropped).transpose(2, 0, 1).astype(np.float32, order="C")
+    planes *= _SCALE
+    planes -= _OFFSET
+    return planes[None]

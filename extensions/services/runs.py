@@ -137,19 +137,21 @@ def _run_create(
         )
     else:
         run.backend = resolved.provider.name
+        # Counted as reserved in the INSERT, so a run that gets its units is written once;
+        # the ledger entry names the run, so the reservation itself comes after it.
+        run.units_reserved = extension.units
     run.save()
-    if run.status == ExtensionRun.Status.PENDING and extension.units:
+    if run.units_reserved:
         balance = units_change(
             account=unit_account_get(),
-            delta=-extension.units,
+            delta=-run.units_reserved,
             reason=UnitLedgerEntry.Reason.RESERVE,
             run=run,
         )
         if balance is None:
             _mark_failed_unsaved(run, INSUFFICIENT_UNITS, "Insufficient extension units")
-        else:
-            run.units_reserved = extension.units
-        run.save()
+            run.units_reserved = 0
+            run.save()
     return run
 
 
@@ -182,14 +184,23 @@ def extension_runs_start(*, runs: Iterable[ExtensionRun]) -> dict[int, str]:
             attempt = extension_run_execute(run_id=run.pk, deadline=deadline)
             if attempt is None or attempt.status == ExtensionRun.Status.PENDING:
                 handed_off.add(run.pk)
+            else:
+                # The attempt finished the run and holds its final row: no reload.
+                _fields_copy(source=attempt, to=run)
         else:
             _run_queue_async(run=run)
             handed_off.add(run.pk)
     for run in runs:
-        run.refresh_from_db()
+        if run.pk in handed_off:
+            run.refresh_from_db()
     return {
         run.pk: ExtensionRun.Status.PENDING if run.pk in handed_off else run.status for run in runs
     }
+
+
+def _fields_copy(*, source: ExtensionRun, to: ExtensionRun) -> None:
+    for model_field in ExtensionRun._meta.concrete_fields:
+        setattr(to, model_field.attname, getattr(source, model_field.attname))
 
 
 def extensions_request(

@@ -88,6 +88,24 @@ def test_it_finds_a_face_and_a_person():
     assert "Face" not in tag(crossword_grid())
 
 
+def test_it_finds_a_face_a_third_of_the_picture_high():
+    # Faces are searched on the picture shrunk to 240 px: this one is 80 px high there.
+    labels = tag(scene())
+
+    assert labels["Face"] > 55
+    assert labels["Person"] >= labels["Face"]
+
+
+def test_it_names_pink_both_pale_reds_and_hues_between_purple_and_red():
+    picture = Image.new("RGB", (200, 100), (240, 150, 150))  # a pale red
+    ImageDraw.Draw(picture).rectangle((100, 0, 200, 100), fill=(230, 40, 150))  # hue 330
+
+    labels = tag(picture)
+
+    assert labels["Pink"] == pytest.approx(100, abs=1)
+    assert not (set(labels) & COLOURS) - {"Pink"}
+
+
 def test_it_keeps_general_labels_only_above_chance():
     # A plain colour gives a know-nothing prediction, whose scattered probability adds up
     # to about 10-30% for Animal's 398 classes: not evidence of an animal.

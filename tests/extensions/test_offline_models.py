@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image, ImageFilter
 
 from extensions.offline import mobilenet
 from extensions.offline.torch_checkpoint import CheckpointError, load_legacy_state_dict
@@ -164,6 +165,34 @@ def test_it_answers_the_same_probabilities_every_time():
     np.testing.assert_array_equal(first, second)
     np.testing.assert_allclose(first.sum(axis=1), 1.0, rtol=1e-5)
     assert first[0].argmax() != first[1].argmax() or not np.allclose(first[0], first[1])
+
+
+def test_it_prepares_a_picture_as_torchvision_s_eval_transform():
+    rng = np.random.default_rng(2)
+    picture = Image.fromarray(rng.integers(0, 256, (300, 410, 3), dtype=np.uint8)).filter(
+        ImageFilter.GaussianBlur(2)
+    )
+    # Resize(256) on the shorter side, CenterCrop(224), ToTensor, Normalize, step by step.
+    resized = picture.resize((349, 256), Image.Resampling.BILINEAR)
+    cropped = np.asarray(resized.crop((62, 16, 286, 240)), dtype=np.float32) / 255
+    mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+    expected = ((cropped - mean) / std).transpose(2, 0, 1)[None]
+
+    batch = mobilenet.preprocess(picture)
+
+    assert batch.shape == (1, 3, 224, 224)
+    assert batch.dtype == np.float32
+    assert batch.flags.c_contiguous
+    # Resizing only the crop moves a pixel by at most one grey level of 255.
+    np.testing.assert_allclose(batch, expected, atol=1 / 255 / 0.224 + 1e-4)
+    assert np.abs(batch - expected).mean() < 1e-3
+
+
+def test_it_classifies_on_one_thread_that_sleeps_when_idle():
+    options = mobilenet_session().get_session_options()
+
+    assert options.intra_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
 def test_it_builds_the_model_file_once_and_reuses_it(settings, tmp_path):

@@ -7,6 +7,8 @@ import time
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from extensions.models import ExtensionRun, UnitAccount
 from extensions.selectors import extension_status, latest_extension_status, unit_balance
@@ -41,6 +43,28 @@ def test_it_tags_synchronously_and_charges_the_units_once(vision_fake) -> None:
     assert latest_extension_status(asset=asset) == {"google-auto-tagging": "success"}
     (request,) = vision_fake.requests
     assert request.headers["x-goog-api-key"] == "fake-vision-key"
+
+
+def test_a_run_finished_in_the_request_is_written_once_and_not_read_again(vision_fake) -> None:
+    asset = AssetFactory()
+
+    with CaptureQueriesContext(connection) as queries:
+        (run,) = runs_request(asset, google(min_confidence=0, max_tags=10))
+
+    statements = [
+        query["sql"].split()[0]
+        for query in queries.captured_queries
+        if '"extensions_extensionrun"' in query["sql"]
+    ]
+    # Created with its reservation, claimed (then read with its file), finished.
+    assert statements == ["INSERT", "UPDATE", "SELECT", "UPDATE"]
+    stored = ExtensionRun.objects.get(pk=run.pk)
+    assert _row(run) == _row(stored)
+    assert run.status == ExtensionRun.Status.SUCCESS
+
+
+def _row(run: ExtensionRun) -> dict:
+    return {field.attname: getattr(run, field.attname) for field in run._meta.concrete_fields}
 
 
 def test_it_fails_a_permanent_error_at_once_and_refunds(vision_fake) -> None:
@@ -130,6 +154,8 @@ def test_it_fails_a_run_when_units_are_insufficient_and_keeps_the_others(
 
     assert (google_run.status, google_run.error_code) == ("failed", "insufficient_units")
     assert google_run.error_message == "Insufficient extension units"
+    assert google_run.units_reserved == 0
+    assert ExtensionRun.objects.get(pk=google_run.pk).units_reserved == 0
     assert ledger(google_run) == []
     assert aws_run.status == "success"
     assert unit_balance() == 0
