@@ -89,6 +89,10 @@ def server_env(var_dir: Path, database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "SECRET_KEY": os.environ.get("SECRET_KEY", "benchmark-secret-key"),
         "DEBUG": "false",
+        # Plain HTTP on loopback: the production defaults would redirect every request
+        # to HTTPS and keep the session cookie from being sent.
+        "SECURE_SSL_REDIRECT": "false",
+        "SECURE_COOKIES": "false",
         "ALLOWED_HOSTS": "127.0.0.1,testserver",
         # The offline models are built once from their wheels and shared by every run.
         "OFFLINE_MODELS_DIR": os.environ.get("OFFLINE_MODELS_DIR", str(ROOT / "var" / "models")),
