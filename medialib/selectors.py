@@ -71,17 +71,32 @@ def file_page(queryset: QuerySet[Asset]) -> FilePage:
     if not assets:
         return FilePage(assets=[], tag_names={}, ai_tags={})
     ids = [asset.pk for asset in assets]
-    tag_names: dict[int, list[str]] = {}
-    for asset_id, name in AssetTag.objects.filter(asset_id__in=ids).values_list(
+    return FilePage(
+        assets=assets,
+        tag_names=tag_names_by_asset(asset_ids=ids),
+        ai_tags=ai_tags_by_asset(asset_ids=ids),
+    )
+
+
+def tag_names_by_asset(*, asset_ids: list[int]) -> dict[int, list[str]]:
+    """{asset id: its tag names in their order} in one query; untagged assets left out."""
+    names: dict[int, list[str]] = {}
+    for asset_id, name in AssetTag.objects.filter(asset_id__in=asset_ids).values_list(
         "asset_id", "tag__name"
     ):
-        tag_names.setdefault(asset_id, []).append(name)
-    ai_tags: dict[int, list[tuple[str, Decimal, str]]] = {}
-    for asset_id, name, confidence, source in AITag.objects.filter(asset_id__in=ids).values_list(
-        "asset_id", "name", "confidence", "source"
-    ):
-        ai_tags.setdefault(asset_id, []).append((name, confidence, source))
-    return FilePage(assets=assets, tag_names=tag_names, ai_tags=ai_tags)
+        names.setdefault(asset_id, []).append(name)
+    return names
+
+
+def ai_tags_by_asset(*, asset_ids: list[int]) -> dict[int, list[tuple[str, Decimal, str]]]:
+    """{asset id: its AI tags as (name, confidence, source), most confident first} in one
+    query; assets without AI tags left out."""
+    tags: dict[int, list[tuple[str, Decimal, str]]] = {}
+    for asset_id, name, confidence, source in AITag.objects.filter(
+        asset_id__in=asset_ids
+    ).values_list("asset_id", "name", "confidence", "source"):
+        tags.setdefault(asset_id, []).append((name, confidence, source))
+    return tags
 
 
 def asset_as_loaded(*, asset: Asset, asset_tags: list[AssetTag], ai_tags: list[AITag]) -> Asset:
