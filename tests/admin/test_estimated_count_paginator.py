@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.admin_tools import EstimatedCountPaginator
 from medialib.models import Asset
@@ -80,3 +81,15 @@ def test_it_counts_exactly_below_the_bound():
     paginator = CountsUpToTen(Asset.objects.filter(name__startswith="a").order_by("id"), 5)
 
     assert (paginator.count, paginator.is_lower_bound, paginator.num_pages) == (8, False, 2)
+
+
+def test_the_bounded_count_stops_at_the_bound_without_sorting():
+    make_assets(3)
+    filtered = Asset.objects.filter(name__startswith="a").order_by("-created_at")
+
+    with CaptureQueriesContext(connection) as captured:
+        assert CountsUpToTen(filtered, 10).count == 3
+
+    (sql,) = [query["sql"].upper() for query in captured.captured_queries]
+    assert "LIMIT 11" in sql
+    assert "ORDER BY" not in sql
