@@ -4,8 +4,9 @@ Assets are shown, never edited here: uploads, renames and tags go through the
 API and the UI, which keep files, paths and versions consistent. The asset list
 stays fast on 100,000 assets: filters are Exists subqueries on indexed columns,
 search looks tags up by their indexed names, every page costs a fixed number of
-queries (versions, tags, AI tags and the latest runs are prefetched), and an
-unfiltered list is not counted in full (see benchmarks/bench_admin_asset_list.py).
+queries (versions prefetched; tags, AI tags and the latest runs read as values by
+AssetChangeList), and no list is counted in full: an unfiltered one is estimated, a
+filtered one counted up to 1,000 (see benchmarks/run.py, figure 7).
 """
 
 from __future__ import annotations
