@@ -7,7 +7,7 @@ no full COUNT(*) of a large unfiltered table, no inline that loads every row.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 # Below this many rows an exact count is cheap enough, and exact.
 ESTIMATE_COUNT_ABOVE = 50_000
+# Ten pages of 100: past them the admin says "more than 1000" and pages on by URL.
+COUNT_FILTERED_UP_TO = 1_000
 
 
 def estimated_row_count(queryset: QuerySet) -> int | None:
@@ -40,15 +42,18 @@ def estimated_row_count(queryset: QuerySet) -> int | None:
 
 
 class EstimatedCountPaginator(Paginator):
-    """A paginator that does not COUNT(*) a large table when the list is unfiltered.
+    """A paginator that never counts every row of a large table.
 
-    Filtered or searched lists (a WHERE clause) are counted exactly: the filters
-    run on indexed columns, and the count is what the admin shows next to them.
-    An unfiltered list of a big PostgreSQL table uses the planner's estimate;
-    pages past an estimate that was too high come out empty instead of an error.
+    An unfiltered list of a big PostgreSQL table uses the planner's estimate.
+    A filtered or searched list (a WHERE clause) is counted up to `count_up_to`
+    rows: a filter matching a third of 100,000 assets took 300 ms to count in full,
+    where counting its first thousand stops early. In both cases the count is shown
+    as approximate ("about", "more than"), and pages past it come out empty instead
+    of an error.
     """
 
     estimate_above = ESTIMATE_COUNT_ABOVE
+    count_up_to = COUNT_FILTERED_UP_TO
 
     @cached_property
     def _estimate(self) -> int | None:
@@ -58,16 +63,41 @@ class EstimatedCountPaginator(Paginator):
         estimate = estimated_row_count(queryset)
         return estimate if estimate is not None and estimate > self.estimate_above else None
 
+    @cached_property
+    def _bounded_count(self) -> int | None:
+        """The count of a filtered queryset, or None when it has more than `count_up_to`."""
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet) or self._estimate is not None:
+            return None
+        # Unordered, so the database stops at the limit instead of sorting every match.
+        counted = queryset.order_by()[: self.count_up_to + 1].count()
+        return counted if counted <= self.count_up_to else None
+
     @property
     def is_estimate(self) -> bool:
         return self._estimate is not None
 
+    @property
+    def is_lower_bound(self) -> bool:
+        """True when the filtered list has more rows than were counted."""
+        return self._estimate is None and self._bounded_count is None
+
     @cached_property
     def count(self) -> int:
-        return self._estimate if self._estimate is not None else super().count
+        if self._estimate is not None:
+            return self._estimate
+        return self.count_up_to if self._bounded_count is None else self._bounded_count
+
+    def page(self, number: object) -> Page:
+        if not self.is_lower_bound:
+            return super().page(number)
+        # Past the rows counted there may be more: a page is whatever the slice holds.
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
 
     def validate_number(self, number: object) -> int:
-        if not self.is_estimate:
+        if not (self.is_estimate or self.is_lower_bound):
             return super().validate_number(number)
         # Pages past an estimate that was too high are just empty.
         try:

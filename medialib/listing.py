@@ -16,8 +16,8 @@ from django.http import HttpRequest
 from core.exceptions import NotFound
 from medialib import search
 from medialib.models import Asset, AssetTag, AssetVersion, Folder
-from medialib.selectors import assets_for_listing
-from medialib.wire import file_details, folder_object, version_details
+from medialib.selectors import file_page
+from medialib.wire import file_objects, folder_object, version_details
 
 ListType = Literal["file", "file-version", "folder", "all"]
 FileTypeFilter = Literal["all", "image", "non-image"]
@@ -126,8 +126,7 @@ def _queryset(kind: str, query: ListQuery) -> QuerySet:
     if kind == "folder":
         return Folder.objects.filter(condition).order_by(*order)
     if kind == "file":
-        assets = Asset.objects.filter(condition, current_version__isnull=False)
-        return assets_for_listing(assets).order_by(*order)
+        return Asset.objects.filter(condition, current_version__isnull=False).order_by(*order)
     return versions_for_listing(
         AssetVersion.objects.filter(condition).exclude(pk=F("asset__current_version"))
     ).order_by(*order)
@@ -143,12 +142,13 @@ def versions_for_listing(queryset: QuerySet[AssetVersion]) -> QuerySet[AssetVers
     )
 
 
-def _objects(kind: str, rows: list, request: HttpRequest | None) -> list[dict[str, Any]]:
+def _objects(kind: str, page: QuerySet, request: HttpRequest | None) -> list[dict[str, Any]]:
+    """The objects of one page (a sliced queryset) of one kind."""
     if kind == "folder":
-        return [folder_object(folder) for folder in rows]
+        return [folder_object(folder) for folder in page]
     if kind == "file":
-        return [file_details(asset=asset, request=request) for asset in rows]
-    return [version_details(version=version, request=request) for version in rows]
+        return file_objects(file_page(page), request=request)
+    return [version_details(version=version, request=request) for version in page]
 
 
 def library_list(*, query: ListQuery, request: HttpRequest | None = None) -> list[dict[str, Any]]:
@@ -166,10 +166,10 @@ def library_list(*, query: ListQuery, request: HttpRequest | None = None) -> lis
             if skip >= count:
                 skip -= count
                 continue
-        rows = list(queryset[skip : skip + remaining])
+        objects = _objects(kind, queryset[skip : skip + remaining], request)
         skip = 0
-        remaining -= len(rows)
-        results += _objects(kind, rows, request)
+        remaining -= len(objects)
+        results += objects
     return results
 
 

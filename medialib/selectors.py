@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db.models import Prefetch, QuerySet
 
 from core.exceptions import NotFound
@@ -19,6 +22,81 @@ def assets_for_listing(queryset: QuerySet[Asset]) -> QuerySet[Asset]:
         Prefetch("asset_tags", queryset=AssetTag.objects.select_related("tag")),
         "ai_tags",
     )
+
+
+# The columns `wire.file_objects` reads; the others (storage keys, checksum, the
+# version's JSON of post-transformations and its dates) would only be decoded.
+_FILE_OBJECT_COLUMNS = (
+    "file_id",
+    "name",
+    "file_path",
+    "file_type",
+    "is_private",
+    "is_published",
+    "description",
+    "custom_coordinates",
+    "custom_metadata",
+    "created_at",
+    "updated_at",
+    "current_version__version_id",
+    "current_version__number",
+    "current_version__thumbnail_key",
+    "current_version__size",
+    "current_version__mime",
+    "current_version__width",
+    "current_version__height",
+    "current_version__has_alpha",
+    "current_version__embedded_metadata",
+)
+
+
+@dataclass(frozen=True)
+class FilePage:
+    """A page of files for `wire.file_objects`: the assets, with their current versions,
+    and the tag names and AI tags (name, confidence, source) of each by asset id."""
+
+    assets: list[Asset]
+    tag_names: dict[int, list[str]]
+    ai_tags: dict[int, list[tuple[str, Decimal, str]]]
+
+
+def file_page(queryset: QuerySet[Asset]) -> FilePage:
+    """The assets of `queryset` (a page of it), their tags and AI tags, in three queries.
+
+    The tags are read as values, in the order `assets_for_listing` prefetches them:
+    prefetch_related builds a model instance for each tag and a queryset for each
+    asset, most of the time of a page of 1,000 files.
+    """
+    assets = list(queryset.select_related("current_version").only(*_FILE_OBJECT_COLUMNS))
+    if not assets:
+        return FilePage(assets=[], tag_names={}, ai_tags={})
+    ids = [asset.pk for asset in assets]
+    return FilePage(
+        assets=assets,
+        tag_names=tag_names_by_asset(asset_ids=ids),
+        ai_tags=ai_tags_by_asset(asset_ids=ids),
+    )
+
+
+def tag_names_by_asset(*, asset_ids: list[int]) -> dict[int, list[str]]:
+    """{asset id: its tag names in their order} in one query; untagged assets left out."""
+    names: dict[int, list[str]] = {}
+    for asset_id, name in AssetTag.objects.filter(asset_id__in=asset_ids).values_list(
+        "asset_id", "tag__name"
+    ):
+        names.setdefault(asset_id, []).append(name)
+    return names
+
+
+def ai_tags_by_asset(*, asset_ids: list[int]) -> dict[int, list[tuple[str, Decimal, str]]]:
+    """{asset id: its AI tags as (name, confidence, source), most confident first} in one
+    query; assets without AI tags left out."""
+    tags: dict[int, list[tuple[str, Decimal, str]]] = {}
+    for asset_id, name, confidence, source in AITag.objects.filter(
+        asset_id__in=asset_ids
+    ).values_list("asset_id", "name", "confidence", "source"):
+        tags.setdefault(asset_id, []).append((name, confidence, source))
+    return tags
 
 
 def asset_as_loaded(*, asset: Asset, asset_tags: list[AssetTag], ai_tags: list[AITag]) -> Asset:

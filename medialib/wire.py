@@ -7,18 +7,21 @@ documentation is medialib.api.schema, and tests/medialib/test_wire_format.py
 keeps the two in step.
 
 Give these functions assets loaded by `selectors.assets_for_listing` (versions
-by `listing.versions_for_listing`), or each object costs queries of its own.
+by `listing.versions_for_listing`), or each object costs queries of its own; a
+page of files goes through `file_objects`, loaded by `selectors.file_page`.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
 
 from medialib import delivery, images
 from medialib.models import Asset, AssetVersion, Folder
+from medialib.selectors import FilePage
 
 # The upload response: always these, plus `responseFields` from the optional set.
 UPLOAD_RESPONSE_DEFAULT_FIELDS = (
@@ -56,17 +59,12 @@ def version_info(version: AssetVersion) -> dict[str, str]:
     return {"id": version.version_id, "name": f"Version {version.number}"}
 
 
-def _tag_names(asset: Asset) -> list[str] | None:
-    names = [asset_tag.tag.name for asset_tag in asset.asset_tags.all()]
-    return names or None
+def _tag_names(asset: Asset) -> list[str]:
+    return [asset_tag.tag.name for asset_tag in asset.asset_tags.all()]
 
 
-def _ai_tags(asset: Asset) -> list[dict[str, Any]] | None:
-    tags = [
-        {"name": tag.name, "confidence": float(tag.confidence), "source": tag.source}
-        for tag in asset.ai_tags.all()
-    ]
-    return tags or None
+def _ai_tag_rows(asset: Asset) -> list[tuple[str, Decimal, str]]:
+    return [(tag.name, tag.confidence, tag.source) for tag in asset.ai_tags.all()]
 
 
 def _embedded_metadata(asset: Asset, version: AssetVersion) -> dict[str, Any]:
@@ -127,24 +125,58 @@ def file_details(
     `extensionStatus` is included when the caller passes a non-empty one (the
     latest run status of each extension, which the extensions app knows).
     """
+    details = _file_object(
+        asset,
+        tag_names=_tag_names(asset),
+        ai_tags=_ai_tag_rows(asset),
+        urls=delivery.PathUrls(request, absolute=True),
+    )
+    if extension_status:
+        details["extensionStatus"] = extension_status
+    return details
+
+
+def file_objects(page: FilePage, *, request: HttpRequest | None = None) -> list[dict[str, Any]]:
+    """The file objects of a page of files (a listing), as `file_details` makes each."""
+    urls = delivery.PathUrls(request, absolute=True)
+    return [
+        _file_object(
+            asset,
+            tag_names=page.tag_names.get(asset.pk, []),
+            ai_tags=page.ai_tags.get(asset.pk, []),
+            urls=urls,
+        )
+        for asset in page.assets
+    ]
+
+
+def _file_object(
+    asset: Asset,
+    *,
+    tag_names: list[str],
+    ai_tags: list[tuple[str, Decimal, str]],
+    urls: delivery.PathUrls,
+) -> dict[str, Any]:
     version = asset.current_version
-    details: dict[str, Any] = {
+    return {
         "type": "file",
         "fileId": asset.file_id,
         "name": asset.name,
         "filePath": asset.file_path,
-        "url": delivery.absolute_url(delivery.file_url(asset=asset, request=request)),
-        "thumbnail": delivery.absolute_url(
-            delivery.thumbnail_url(asset=asset, version=version, request=request)
-        ),
+        "url": urls.url(asset.file_path),
+        "thumbnail": urls.thumbnail(asset=asset, version=version),
         "fileType": asset.file_type,
         "mime": version.mime,
         "size": version.size,
         "height": version.height,
         "width": version.width,
         "hasAlpha": version.has_alpha,
-        "tags": _tag_names(asset),
-        "AITags": _ai_tags(asset),
+        "tags": tag_names or None,
+        "AITags": [
+            {"name": name, "confidence": float(confidence), "source": source}
+            for name, confidence, source in ai_tags
+        ]
+        or None,
         "customCoordinates": asset.custom_coordinates or None,
         "customMetadata": asset.custom_metadata or {},
         "description": asset.description,
@@ -155,9 +187,6 @@ def file_details(
         "createdAt": iso_timestamp(asset.created_at),
         "updatedAt": iso_timestamp(asset.updated_at),
     }
-    if extension_status:
-        details["extensionStatus"] = extension_status
-    return details
 
 
 def _version_url(url: str, version: AssetVersion) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.admin_tools import EstimatedCountPaginator
 from medialib.models import Asset
@@ -56,3 +57,39 @@ def test_it_counts_exactly_elsewhere():
 
     assert (paginator.count, paginator.is_estimate) == (30, False)
     assert paginator.num_pages == 3
+
+
+class CountsUpToTen(EstimatedCountPaginator):
+    count_up_to = 10
+
+
+def test_it_counts_a_filtered_list_up_to_a_bound_and_pages_on_past_it():
+    make_assets(25)
+    filtered = Asset.objects.filter(name__startswith="a").order_by("id")
+
+    paginator = CountsUpToTen(filtered, 10)
+
+    assert (paginator.count, paginator.is_lower_bound, paginator.is_estimate) == (10, True, False)
+    assert [asset.name for asset in paginator.page(3).object_list] == [
+        f"a{index}.png" for index in range(20, 25)
+    ]
+
+
+def test_it_counts_exactly_below_the_bound():
+    make_assets(8)
+
+    paginator = CountsUpToTen(Asset.objects.filter(name__startswith="a").order_by("id"), 5)
+
+    assert (paginator.count, paginator.is_lower_bound, paginator.num_pages) == (8, False, 2)
+
+
+def test_the_bounded_count_stops_at_the_bound_without_sorting():
+    make_assets(3)
+    filtered = Asset.objects.filter(name__startswith="a").order_by("-created_at")
+
+    with CaptureQueriesContext(connection) as captured:
+        assert CountsUpToTen(filtered, 10).count == 3
+
+    (sql,) = [query["sql"].upper() for query in captured.captured_queries]
+    assert "LIMIT 11" in sql
+    assert "ORDER BY" not in sql

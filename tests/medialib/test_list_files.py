@@ -85,6 +85,29 @@ def test_it_returns_the_same_object_as_details(api_client, library):
     assert listed == details
 
 
+def test_each_listed_file_is_its_details_object_key_for_key(api_client, library):
+    # The listing builds its objects from a page of rows (selectors.file_page), the
+    # details from one prefetched asset: tag order, AI-tag order, key order and the
+    # URLs of private and non-image files must come out the same.
+    private = AssetFactory(name="secret.png", is_private=True, custom_metadata={"k": 1})
+    notes = AssetFactory(name="notes.txt", file_type="non-image", description="text")
+    for position, name in enumerate(["zebra", "apple", "mango"]):
+        AssetTag.objects.create(asset=private, tag=TagFactory(name=name), position=position)
+    for name, confidence in (("Bird", 80), ("Ant", 95), ("Cat", 95)):
+        AITag.objects.create(asset=private, name=name, confidence=confidence, source="s")
+
+    listed = api_client.get(URL, {"limit": 10}).json()
+
+    assert len(listed) == 5
+    for item in listed:
+        details = api_client.get(f"/v1/files/{item['fileId']}/details").json()
+        assert list(item.items()) == list(details.items())
+    by_name = {item["name"]: item for item in listed}
+    assert by_name["secret.png"]["tags"] == ["zebra", "apple", "mango"]
+    assert [tag["name"] for tag in by_name["secret.png"]["AITags"]] == ["Ant", "Cat", "Bird"]
+    assert by_name[notes.name]["thumbnail"] == ""
+
+
 @pytest.mark.parametrize(
     ("sort", "expected"),
     [
