@@ -36,19 +36,27 @@ def stored_forms(apps, schema_editor):
     having = Q()
     for name in types:
         having |= Q(custom_metadata__has_key=name)
-    rows = Asset.objects.filter(having).values_list("pk", "custom_metadata")
-    for pk, metadata in rows.iterator(chunk_size=500):
-        changed = dict(metadata)
-        for name, kind in types.items():
-            if name not in changed or changed[name] is None:
-                continue
-            if kind == "Date":
-                changed[name] = stored_date(changed[name])
-            elif not isinstance(changed[name], list):
-                changed[name] = [changed[name]]
-        if changed != metadata:
-            # update(), so that updated_at stays: the files did not change.
-            Asset.objects.filter(pk=pk).update(custom_metadata=changed)
+    # The ids first: SQLite does not isolate a read in progress from writes to its table.
+    pks = list(Asset.objects.filter(having).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(pks), 500):
+        rows = Asset.objects.filter(pk__in=pks[start : start + 500])
+        for pk, metadata in list(rows.values_list("pk", "custom_metadata")):
+            changed = stored_metadata(metadata, types)
+            if changed != metadata:
+                # update(), so that updated_at stays: the files did not change.
+                Asset.objects.filter(pk=pk).update(custom_metadata=changed)
+
+
+def stored_metadata(metadata, types):
+    changed = dict(metadata)
+    for name, kind in types.items():
+        if changed.get(name) is None:
+            continue
+        if kind == "Date":
+            changed[name] = stored_date(changed[name])
+        elif not isinstance(changed[name], list):
+            changed[name] = [changed[name]]
+    return changed
 
 
 class Migration(migrations.Migration):
