@@ -21,26 +21,33 @@ One query compiles for three kinds of result: files (over `Asset`), file version
 (over `AssetVersion`) and folders (over `Folder`). The `type` field is folded into a
 constant for each kind, and a field a kind does not have (a folder's size) is
 absent: comparisons with it are false and their negations true.
+
+`"customMetadata.X"` compares by the type of the custom metadata field X (numbers,
+dates, booleans, strings; a MultiSelect when any element matches); an undeclared X
+is a 400 once any field is declared, and until then the value's own type decides.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-from django.db.models import Expression, Q
-from django.db.models.fields.json import KeyTextTransform
+from django.db import NotSupportedError
+from django.db.models import BooleanField, Expression, F, Q
 from django.db.models.functions import Substr
 from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from core.exceptions import BadRequest
-from medialib.models import AITag, AssetTag
+from medialib.models import AITag, AssetTag, CustomMetadataField
+from medialib.services.metadata_fields import NAME_RE as FIELD_NAME
+from medialib.services.metadata_fields import stored_date_form
 from medialib.services.rules import MAX_FOLDER_DEPTH, clean_folder_path
 
 MAX_QUERY_LENGTH = 4096
@@ -297,7 +304,6 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _RELATIVE = re.compile(r"^(\d+)\s*([hdwmy])$", re.IGNORECASE)
 # Months and years are counted as 30 and 365 days.
 _RELATIVE_UNITS = {"h": 1 / 24, "d": 1, "w": 7, "m": 30, "y": 365}
-_METADATA_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}$")
 _FORMAT_ALIASES = {"jpeg": "jpg", "tif": "tiff"}
 _TYPES = ("file", "file-version", "folder")
 
@@ -697,7 +703,131 @@ def _compile_boolean(attribute: str):
     return compile_boolean
 
 
-def _metadata_value(condition: Condition, value: Scalar) -> str | int | float | bool:
+# --- custom metadata -------------------------------------------------------------
+
+_STRING_OPERATORS = ("=", ":", "IN", "NOT =", "NOT IN")
+_ALL_OPERATORS = ("=", ":", "<", "<=", ">", ">=", "IN", "NOT =", "NOT IN")
+# What each declared type of field can be asked; None is a key no field declares,
+# searched by the type of the value given (only when no field is declared at all).
+_METADATA_OPERATORS: dict[str | None, tuple[str, ...]] = {
+    "Text": _STRING_OPERATORS,
+    "Textarea": _STRING_OPERATORS,
+    "SingleSelect": _STRING_OPERATORS,
+    "MultiSelect": _STRING_OPERATORS,
+    "Number": (*ORDERING, "IN", "NOT IN"),
+    "Date": ORDERING,
+    "Boolean": ("=", "NOT ="),
+    None: _ALL_OPERATORS,
+}
+
+JsonType = Literal["string", "number", "boolean"]
+JsonScalar = str | int | float | bool
+# One alternative of a match: the type an element must have and the (operator, value)
+# comparisons it must all pass; a match holds when any element passes any alternative.
+Alternative = tuple[JsonType, tuple[tuple[str, JsonScalar], ...]]
+
+_JSONPATH_OPERATORS = {"=": "==", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_SQLITE_JSON_TYPES: dict[JsonType, str] = {
+    "string": "'text'",
+    "number": "'integer', 'real'",
+    "boolean": "'true', 'false'",
+}
+
+
+class _MetadataMatch(Expression):
+    """Whether the value under `key` of a JSON column, or any element of it when it is a
+    list (a MultiSelect), passes one of `alternatives`.
+
+    A value of another JSON type never passes: values stored before their field was
+    declared may have any type, and neither database orders mixed types usefully.
+    Never NULL, so its negation holds for files without the key.
+    """
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, column: str | F, key: str, alternatives: list[Alternative]) -> None:
+        super().__init__()
+        self.column = F(column) if isinstance(column, str) else column
+        self.key = key  # a field name (FIELD_NAME): safe inside a quoted JSON path
+        self.alternatives = alternatives
+
+    def get_source_expressions(self) -> list:
+        return [self.column]
+
+    def set_source_expressions(self, expressions: list) -> None:
+        (self.column,) = expressions
+
+    def as_sql(self, compiler, connection):  # pragma: no cover - SQLite and PostgreSQL only
+        raise NotSupportedError("customMetadata search needs SQLite or PostgreSQL.")
+
+    def as_postgresql(self, compiler, connection):
+        column, params = compiler.compile(self.column)
+        variables: dict[str, JsonScalar] = {}
+        clauses = []
+        for _, comparisons in self.alternatives:
+            terms = []
+            for operator, value in comparisons:
+                name = f"v{len(variables)}"
+                variables[name] = value
+                if operator == ":":
+                    terms.append(f"@ starts with ${name}")
+                else:
+                    terms.append(f"@ {_JSONPATH_OPERATORS[operator]} ${name}")
+            clauses.append("(" + " && ".join(terms) + ")")
+        # Lax mode: `[*]` walks a list and takes a single value as a list of one, and a
+        # comparison between different types is unknown, so never true.
+        path = f'$."{self.key}"[*] ? ({" || ".join(clauses)})'
+        sql = f"jsonb_path_exists({column}, %s::jsonpath, %s::jsonb)"
+        return sql, (*params, path, json.dumps(variables))
+
+    def as_sqlite(self, compiler, connection):
+        column, column_params = compiler.compile(self.column)
+        path = f'$."{self.key}"'
+        clauses = []
+        values: list[JsonScalar] = []
+        for json_type, comparisons in self.alternatives:
+            terms = [f"element.type IN ({_SQLITE_JSON_TYPES[json_type]})"]
+            for operator, value in comparisons:
+                if operator == ":":
+                    # LIKE would be case-insensitive.
+                    terms.append("substr(element.value, 1, %s) = %s")
+                    values += [len(str(value)), value]
+                else:
+                    terms.append(f"element.value {operator} %s")
+                    values.append(value)
+            clauses.append("(" + " AND ".join(terms) + ")")
+        # json_each walks a list, gives one row for a single value, none for a missing
+        # key, and the members of an object, which no field type stores. Only the
+        # compiled column and constant fragments are formatted in; values are parameters.
+        sql = (
+            f"EXISTS (SELECT 1 FROM json_each({column}, %s) AS element "  # noqa: S608
+            f"WHERE json_type({column}, %s) != 'object' AND ({' OR '.join(clauses)}))"
+        )
+        return sql, (*column_params, path, *column_params, path, *values)
+
+
+def _metadata_schema(condition: Condition, key: str) -> dict | None:
+    """The schema of the field named `key` (deleted ones too: files keep their values);
+    None when no field is declared at all, as customMetadata is then free."""
+    schemas = dict(CustomMetadataField.objects.values_list("name", "schema"))
+    if not schemas:
+        return None
+    if key not in schemas:
+        raise BadRequest(
+            f"Unknown field '{condition.field}' at position {condition.position}: "
+            "no custom metadata field has that name"
+        )
+    return schemas[key]
+
+
+def _json_type(value: JsonScalar) -> JsonType:
+    if isinstance(value, bool):
+        return "boolean"
+    return "number" if isinstance(value, int | float) else "string"
+
+
+def _free_value(condition: Condition, value: Scalar) -> JsonScalar:
     """Bare words are typed (numbers, booleans); quoted strings stay strings."""
     if value.quoted:
         return value.text
@@ -708,22 +838,82 @@ def _metadata_value(condition: Condition, value: Scalar) -> str | int | float | 
     return value.text
 
 
+def _option_value(condition: Condition, value: Scalar, options: list) -> JsonScalar:
+    """The value as the type of a select field's options (a quoted "5" among numbers
+    is 5, a bare 5 among strings is "5"); another type is a 400."""
+    types = {_json_type(option) for option in options}
+    typed = _free_value(condition, value)
+    if _json_type(typed) in types:
+        return typed
+    if "string" in types:
+        return value.text
+    if "number" in types and _NUMBER.match(value.text):
+        return _bounded(condition, value, Decimal(value.text))
+    if "boolean" in types and value.text.lower() in ("true", "false"):
+        return value.text.lower() == "true"
+    names = {"string": "a string", "number": "a number", "boolean": "true or false"}
+    raise _invalid(condition, value, " or ".join(names[kind] for kind in sorted(types)))
+
+
+def _metadata_alternatives(condition: Condition, schema: dict | None) -> list[Alternative]:
+    """The comparisons a condition asks of a field's values, typed by the field."""
+    kind = schema["type"] if schema else None
+    alternatives: list[Alternative] = []
+    for value in _values(condition):
+        compared: JsonScalar
+        if condition.operator == ":":
+            # A prefix of the text, for the types that hold text.
+            if kind in ("SingleSelect", "MultiSelect") and not any(
+                isinstance(option, str) for option in schema["selectOptions"]
+            ):
+                raise _invalid(condition, value, "one of the field's selectOptions, not a prefix")
+            alternatives.append(("string", ((":", value.text),)))
+            continue
+        if kind == "Date":
+            moment, day_end = _moment(condition, value)
+            start = stored_date_form(moment)
+            if day_end is not None and condition.operator in ("=", "NOT ="):
+                # A date alone means that whole day (UTC), as for createdAt.
+                day = ((">=", start), ("<", stored_date_form(day_end)))
+                alternatives.append(("string", day))
+                continue
+            compared = start
+        elif kind == "Number":
+            compared = _number(condition, value)
+        elif kind == "Boolean":
+            compared = _boolean(condition, value)
+        elif kind in ("SingleSelect", "MultiSelect"):
+            compared = _option_value(condition, value, schema["selectOptions"])
+        elif kind in ("Text", "Textarea"):
+            compared = value.text
+        else:
+            compared = _free_value(condition, value)
+        operator = condition.operator.removeprefix("NOT ")
+        operator = "=" if operator == "IN" else operator
+        alternatives.append((_json_type(compared), ((operator, compared),)))
+    return alternatives
+
+
 def _compile_custom_metadata(condition: Condition, columns: _Columns, kind: Kind) -> Compiled:
     key = condition.field.removeprefix("customMetadata.")
-    # Keys go into an ORM lookup path: "__" would reach other lookups, digits index arrays.
-    if not _METADATA_KEY.match(key) or "__" in key:
+    # The key goes into a JSON path: only the names a field may have.
+    if not FIELD_NAME.match(key):
         raise BadRequest(
             f"Invalid custom metadata field '{key}' at position {condition.position}: use "
-            "a name that starts with a letter and holds letters, digits, '-' or '_'"
+            "a name of 1 to 128 letters, digits, '-' or '_'"
         )
+    schema = _metadata_schema(condition, key)
+    field_type = schema["type"] if schema else None
+    if condition.operator not in _METADATA_OPERATORS[field_type]:
+        raise BadRequest(
+            f"Operator '{condition.operator}' is not supported for field '{condition.field}' "
+            f"({field_type}) at position {condition.position}"
+        )
+    alternatives = _metadata_alternatives(condition, schema)
     if columns.custom_metadata is None:
         return condition.operator.startswith("NOT")
-    column = f"{columns.custom_metadata}__{key}"
-    values = [_metadata_value(condition, value) for value in _values(condition)]
-    if condition.operator == ":":
-        as_text = KeyTextTransform(key, columns.custom_metadata)
-        return _starts_with(column, str(values[0]), as_text)
-    return _match(condition, column, values)
+    found = Q(_MetadataMatch(columns.custom_metadata, key, alternatives))
+    return ~found if condition.operator.startswith("NOT") else found
 
 
 _FIELDS: dict[str, _Field] = {
@@ -743,6 +933,4 @@ _FIELDS: dict[str, _Field] = {
     "published": _Field(("=", "NOT ="), _compile_boolean("published")),
     "transparency": _Field(("=", "NOT ="), _compile_boolean("has_alpha")),
 }
-_CUSTOM_METADATA_FIELD = _Field(
-    ("=", ":", "<", "<=", ">", ">=", "IN", "NOT =", "NOT IN"), _compile_custom_metadata
-)
+_CUSTOM_METADATA_FIELD = _Field(_ALL_OPERATORS, _compile_custom_metadata)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("assets/<str:file_id>/", views.asset_panel, name="asset"),
     path("assets/<str:file_id>/card/", views.asset_card, name="asset-card"),
     path("assets/<str:file_id>/runs/", views.asset_runs, name="asset-runs"),
+    path("assets/<str:file_id>/metadata/", views.asset_metadata, name="asset-metadata"),
     path(
         "assets/<str:file_id>/versions/<str:version_id>/content",
         views.asset_version_content,

@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from medialib.models import Asset, AssetVersion, Folder, Tag
+from medialib.models import Asset, AssetVersion, CustomMetadataField, Folder, Tag
 
 
 def make_image_bytes(
@@ -120,3 +120,14 @@ class AssetFactory(factory.django.DjangoModelFactory):
         )
         asset.current_version = version
         asset.save(update_fields=["current_version"])
+
+
+class CustomMetadataFieldFactory(factory.django.DjangoModelFactory):
+    """A declared custom metadata field; `schema` as the fields API would have cleaned it."""
+
+    class Meta:
+        model = CustomMetadataField
+
+    name = factory.Sequence(lambda n: f"field{n}")
+    label = factory.LazyAttribute(lambda field: field.name.capitalize())
+    schema = factory.Dict({"type": "Text"})

@@ -3,7 +3,8 @@
 - `api_keys`: API keys and client-side upload signatures
 - `rules`: the input rules, one `clean_` function each (names, paths, tags, details, fileIds)
 - `versions`: storing content, adding, copying, restoring, deleting, pruning versions
-- `assets`: details updates, tags, deletion, folders made on the way
+- `assets`: details updates (custom metadata edited field by field too), tags, deletion,
+  folders made on the way
 - `uploads`: uploads (a new file or a new version at the same path)
 - `usage`: bytes served by `/f/` per day and bytes stored
 - `upload_transformations`: an upload's `transformation` (`pre` and eager `post`)
@@ -26,6 +27,7 @@ from medialib.services.api_keys import (
     upload_tokens_purge,
 )
 from medialib.services.assets import (
+    asset_custom_metadata_edit,
     asset_delete,
     asset_tags_set,
     asset_update_details,
@@ -83,6 +85,7 @@ __all__ = [
     "api_key_revoke",
     "api_key_touch",
     "api_keys_revoke_for_user",
+    "asset_custom_metadata_edit",
     "asset_delete",
     "asset_tags_set",
     "asset_update_details",

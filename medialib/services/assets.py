@@ -23,7 +23,7 @@ from medialib.models import (
     Tag,
 )
 from medialib.services.ai_tags import ai_tags_remove
-from medialib.services.rules import UNSET, Unset
+from medialib.services.rules import UNSET, Unset, clean_custom_metadata
 
 
 def assets_delete(*, assets: QuerySet[Asset]) -> int:
@@ -122,6 +122,21 @@ def asset_update_details(
     if hook is not None:
         hook.after_commit()
     return selectors.asset_get(file_id=asset.file_id)
+
+
+def asset_custom_metadata_edit(*, asset: Asset, values: dict[str, Any]) -> Asset:
+    """Set the custom metadata fields `values` names (None clears one); return the asset.
+
+    Checked as `customMetadata` on update is (a 400 naming the field, nothing saved).
+    The file's other keys stay as they are: values of deleted fields, and values
+    stored before any field was declared, which the check would refuse.
+    """
+    clean = clean_custom_metadata(values)
+    with transaction.atomic():
+        # Locked while merging, so that a concurrent edit of another field is kept.
+        locked = Asset.objects.select_for_update(of=("self",)).get(pk=asset.pk)
+        kept = {name: value for name, value in locked.custom_metadata.items() if name not in values}
+        return asset_update_details(asset=locked, custom_metadata=kept | clean)
 
 
 def asset_delete(*, asset: Asset) -> None:

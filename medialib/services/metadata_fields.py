@@ -4,12 +4,16 @@ Once at least one field is declared, `customMetadata` on upload and update may o
 use declared (not deleted) names, each value must match its field's type and limits,
 and an upload gets the defaults and must carry the required values. With no field
 declared at all, `customMetadata` stays a free JSON object (as before fields existed).
+
+Values are stored in one form per type, so that `searchQuery` can compare them: a
+Date as UTC to the millisecond ("2024-01-31T00:00:00.000Z", given as a date or any
+ISO 8601 date and time), a MultiSelect as a list; other types as given.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -37,18 +41,43 @@ def _is_number(value: Any) -> bool:
 
 
 def _as_date(value: Any, *, what: str) -> datetime:
+    """An ISO 8601 date or date and time as a naive UTC datetime (no offset: UTC)."""
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             pass
         else:
+            if parsed.tzinfo is not None:
+                parsed = parsed.astimezone(UTC)
             return parsed.replace(tzinfo=None)
         try:
             return datetime.combine(date.fromisoformat(value), datetime.min.time())
         except ValueError:
             pass
     raise BadRequest(f"{what} must be an ISO 8601 date.")
+
+
+def stored_date_form(when: datetime) -> str:
+    """How a Date value is stored: UTC to the millisecond, "2024-01-31T00:00:00.000Z".
+
+    The form of the API's own timestamps; being of fixed width, stored values compare
+    as strings in time order, which is how `searchQuery` compares them on any database.
+    A naive `when` is taken as UTC.
+    """
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when.isoformat(timespec="milliseconds") + "Z"
+
+
+def stored_value(schema: dict[str, Any], value: Any) -> Any:
+    """A checked value in the form it is stored in: a Date as `stored_date_form`, a
+    MultiSelect as a list (one option may be given alone)."""
+    if schema["type"] == "Date":
+        return stored_date_form(_as_date(value, what="value"))
+    if schema["type"] == "MultiSelect" and not isinstance(value, list):
+        return [value]
+    return value
 
 
 def clean_schema(value: Any) -> dict[str, Any]:
@@ -149,7 +178,11 @@ def custom_metadata_check(values: dict[str, Any], *, new_file: bool) -> dict[str
         for name, field in live.items():
             if name not in values and "defaultValue" in field.schema:
                 values = {**values, name: field.schema["defaultValue"]}
-    return {name: value for name, value in values.items() if value is not None}
+    return {
+        name: stored_value(live[name].schema, value)
+        for name, value in values.items()
+        if value is not None
+    }
 
 
 def field_create(

@@ -25,7 +25,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from core.exceptions import BadRequest, NotFound
@@ -33,8 +33,10 @@ from extensions import registry
 from medialib import storage
 from medialib.api.permissions import user_may_use_library
 from medialib.images import is_image_format
+from medialib.services import asset_custom_metadata_edit
 from medialib.ui import selectors as ui_selectors
 from medialib.ui.links import asset_links, version_preview_url
+from medialib.ui.metadata import error_for_form, metadata_form, metadata_values
 
 VIEW_MODES = ("grid", "list")
 # Sent when a poll finds no run pending any more: the panel reloads itself once.
@@ -152,6 +154,30 @@ def asset_panel(request: HttpRequest, file_id: str) -> HttpResponse:
     return render(request, "medialib/asset.html", context)
 
 
+@require_POST
+@ui_login_required
+def asset_metadata(request: HttpRequest, file_id: str) -> HttpResponse:
+    """Save the panel's custom metadata form; answers JSON as the API does.
+
+    An error is a 400 with the field's label in the message and its name in `field`,
+    and nothing is saved.
+    """
+    if not request.user.has_perm("medialib.change_asset"):
+        return JsonResponse({"message": "You may not change files."}, status=403)
+    try:
+        asset = ui_selectors.asset_for_display(file_id=file_id)
+    except NotFound as error:
+        return JsonResponse({"message": error.message}, status=404)
+    form = metadata_form(asset=asset)
+    try:
+        values = metadata_values(data=request.POST, asset=asset, form=form)
+        asset = asset_custom_metadata_edit(asset=asset, values=values)
+    except BadRequest as error:
+        message, field = error_for_form(error.message, form)
+        return JsonResponse({"message": message, "field": field}, status=400)
+    return JsonResponse({"customMetadata": asset.custom_metadata})
+
+
 @require_GET
 @ui_login_required
 def asset_card(request: HttpRequest, file_id: str) -> HttpResponse:
@@ -254,6 +280,7 @@ def _panel_context(panel: ui_selectors.AssetPanel, request: HttpRequest) -> dict
             for row in panel.versions
         ],
         "card": ui_selectors.asset_card(asset=asset),
+        "metadata": metadata_form(asset=asset),
         "polling": panel.has_pending_runs,
         **_extension_choices(),
     }

@@ -20,16 +20,19 @@
     return `The server could not do this (HTTP ${status}). Please try again.`;
   }
 
+  // `body` goes as JSON, or as a form posts it when it is URLSearchParams. An error
+  // carries the server's message and, when the server names one, the `field` at fault.
   async function api(method, url, body) {
     const headers = { "X-CSRFToken": csrfToken(), Accept: "application/json" };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const isForm = body instanceof URLSearchParams;
+    if (body !== undefined && !isForm) headers["Content-Type"] = "application/json";
     let response;
     try {
       response = await fetch(url, {
         method,
         headers,
         credentials: "same-origin",
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined || isForm ? body : JSON.stringify(body),
       });
     } catch {
       throw new Error("The server could not be reached. Check the connection and try again.");
@@ -40,7 +43,11 @@
     } catch {
       // No body (204) or not JSON: the status says enough.
     }
-    if (!response.ok) throw new Error(errorMessage(response.status, data));
+    if (!response.ok) {
+      const error = new Error(errorMessage(response.status, data));
+      error.field = data && data.field;
+      throw error;
+    }
     return data;
   }
 
@@ -127,6 +134,20 @@
       const tags = form.elements.namedItem("tags").value.split(",").map((t) => t.trim());
       await api("PATCH", `/v1/files/${fileId}/details`, { tags: tags.filter(Boolean) });
       toast("Tags saved.");
+    },
+    async "save-metadata"(form) {
+      form.querySelectorAll("[aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
+      try {
+        await api("POST", form.action, new URLSearchParams(new FormData(form)));
+      } catch (error) {
+        const input = error.field && form.querySelector(`#metadata-${CSS.escape(error.field)}`);
+        if (input) {
+          input.setAttribute("aria-invalid", "true");
+          (input.matches("fieldset") ? input.querySelector("input") : input).focus();
+        }
+        throw error;
+      }
+      toast("Custom metadata saved.");
     },
     async "auto-tag"(form, fileId) {
       const field = (name) => form.elements.namedItem(name).value;

@@ -85,3 +85,50 @@ def test_fields_are_managed_and_values_checked_against_them(client: ImageKit):
     assert client.files.get(uploaded.file_id).custom_metadata["price"] == 5
     with pytest.raises(BadRequestError, match=r"customMetadata\.price is not a defined"):
         client.files.update(uploaded.file_id, custom_metadata={"price": 1})
+
+
+def test_search_compares_custom_metadata_by_the_type_of_each_field(client: ImageKit):
+    client.custom_metadata_fields.create(name="price", label="Price", schema={"type": "Number"})
+    client.custom_metadata_fields.create(name="shot", label="Shot", schema={"type": "Date"})
+    client.custom_metadata_fields.create(name="sale", label="Sale", schema={"type": "Boolean"})
+    client.custom_metadata_fields.create(name="brand", label="Brand", schema={"type": "Text"})
+    client.custom_metadata_fields.create(
+        name="colours",
+        label="Colours",
+        schema={"type": "MultiSelect", "select_options": ["red", "blue", "green"]},
+    )
+    cheap = upload(
+        client,
+        custom_metadata={
+            "price": 9.5,
+            "shot": "2024-03-01T23:30:00-02:00",
+            "sale": True,
+            "brand": "Nike",
+            "colours": ["red", "blue"],
+        },
+    ).file_id
+    dear = upload(
+        client,
+        custom_metadata={"price": 120, "shot": "2024-03-01", "brand": "Adidas", "colours": "green"},
+    ).file_id
+    # The stored forms: a date in UTC to the millisecond, a list for a MultiSelect.
+    assert client.files.get(cheap).custom_metadata["shot"] == "2024-03-02T01:30:00.000Z"
+    assert client.files.get(dear).custom_metadata["colours"] == ["green"]
+
+    def found(query: str) -> set[str]:
+        return {item.file_id for item in client.assets.list(search_query=query)}
+
+    assert found('"customMetadata.price" < 10') == {cheap}
+    assert found('"customMetadata.price" IN [120, 7]') == {dear}
+    assert found('"customMetadata.shot" = "2024-03-01"') == {dear}
+    assert found('"customMetadata.shot" > "2024-03-02T00:00:00+01:00"') == {cheap}
+    assert found('"customMetadata.sale" = true') == {cheap}
+    assert found('"customMetadata.sale" NOT = true') == {dear}
+    assert found('"customMetadata.brand" : "Adi"') == {dear}
+    assert found('"customMetadata.colours" = "blue"') == {cheap}
+    assert found('"customMetadata.colours" IN ["green", "red"]') == {cheap, dear}
+
+    with pytest.raises(BadRequestError, match=r"Unknown field 'customMetadata\.size'"):
+        client.assets.list(search_query='"customMetadata.size" = 1')
+    with pytest.raises(BadRequestError, match=r"field 'customMetadata\.price' .*expected a number"):
+        client.assets.list(search_query='"customMetadata.price" > "ten"')

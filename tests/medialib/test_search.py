@@ -122,8 +122,8 @@ def test_it_refuses_a_query_too_long():
         ("private = maybe", "expected true or false"),
         ('type = "image"', "expected file, file-version or folder"),
         ("width > 99999999999999999999999", "expected a number between"),
-        ('"customMetadata.a__b" = 1', "Invalid custom metadata field 'a__b'"),
-        ('"customMetadata.0" = 1', "Invalid custom metadata field '0'"),
+        ('"customMetadata.a.b" = 1', "Invalid custom metadata field 'a.b'"),
+        ('"customMetadata.a b" = 1', "Invalid custom metadata field 'a b'"),
         ('"customMetadata." = 1', "Invalid custom metadata field ''"),
         ('path = "/a/../b"', "without '.' or '..'"),
         ('path = "/a\\\\b"', "without '.' or '..' segments, backslashes"),
@@ -271,7 +271,9 @@ def test_it_matches_dates_absolute_and_relative(library):
     assert matching('updatedAt < "7d"') == {"boot.webp"}
 
 
-def test_it_matches_custom_metadata_by_type(library):
+def test_it_matches_custom_metadata_by_the_type_of_the_value_while_no_field_is_declared(
+    library,
+):
     assert matching('"customMetadata.brand" = "Nike"') == {"red-dress-summer.jpg"}
     assert matching('"customMetadata.price" > 100') == {"red-dress-summer.jpg"}
     assert matching('"customMetadata.price" <= 100') == {"red-dress-winter.png"}

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.factories import LibraryUserFactory
+from tests.factories import AssetFactory, CustomMetadataFieldFactory, LibraryUserFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -264,3 +264,39 @@ def test_it_fits_a_narrow_screen_and_works_from_the_keyboard(open_page):
     expect(page.locator("#panel-body")).to_have_count(0)
     page.reload()
     expect(page.locator("#results")).to_contain_text("No files here yet")
+
+
+def test_it_edits_custom_metadata_with_an_input_per_field_type(open_page):
+    CustomMetadataFieldFactory(
+        name="price", label="Price", schema={"type": "Number", "minValue": 0, "maxValue": 100}
+    )
+    CustomMetadataFieldFactory(
+        name="colours",
+        label="Colours",
+        schema={"type": "MultiSelect", "selectOptions": ["red", "blue", "green"]},
+    )
+    asset = AssetFactory(name="shoe.png", custom_metadata={"price": 10, "colours": ["red"]})
+    page = open_page(WIDE)
+    sign_in(page)
+    open_card(page, "shoe")
+    form = page.locator("form[data-action='save-metadata']")
+
+    # Out of range: the server's message in the panel, the input marked, nothing saved.
+    form.get_by_label("Price").fill("250")
+    form.get_by_role("button", name="Save metadata").click()
+    expect(form.locator("[data-status]")).to_have_text("Price is more than 100.")
+    expect(form.get_by_label("Price")).to_have_attribute("aria-invalid", "true")
+
+    form.get_by_label("Price").fill("42.5")
+    form.get_by_label("blue").check()
+    form.get_by_label("red").uncheck()
+    form.get_by_role("button", name="Save metadata").click()
+    expect(page.locator("#toast")).to_have_text("Custom metadata saved.")
+    # The panel reloads with the values as stored.
+    form = page.locator("form[data-action='save-metadata']")
+    expect(form.get_by_label("Price")).to_have_value("42.5")
+    expect(form.get_by_label("blue")).to_be_checked()
+    expect(form.get_by_label("red")).not_to_be_checked()
+    page.screenshot(path=ARTIFACTS / "asset-panel-metadata.png")
+    asset.refresh_from_db()
+    assert asset.custom_metadata == {"price": 42.5, "colours": ["blue"]}
