@@ -410,79 +410,35 @@ def lease_heartbeat(*, run_id: int, token: str) -> Iterator[None]:
     runs of a worker that died within a minute, while a slow call of a live one keeps
     its run for as long as it lasts. Renewal is conditional on still holding the lease.
     """
-    _leases.hold(run_id, token)
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.EXTENSIONS_HEARTBEAT_SECONDS):
+                try:
+                    renewed = ExtensionRun.objects.filter(
+                        pk=run_id, status=ExtensionRun.Status.PENDING, lease_owner=token
+                    ).update(
+                        lease_expires_at=timezone.now()
+                        + timedelta(seconds=settings.EXTENSIONS_LEASE_SECONDS)
+                    )
+                except DatabaseError:
+                    # The database is away for a moment: try again at the next beat.
+                    logger.warning("Extension run %s: lease renewal failed", run_id)
+                    continue
+                if not renewed:
+                    logger.warning("Extension run %s: lease lost during the call", run_id)
+                    return
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"lease-heartbeat-{run_id}", daemon=True)
+    thread.start()
     try:
         yield
     finally:
-        _leases.release(run_id)
-
-
-class _LeaseKeeper:
-    """One thread per process renews the leases of all the calls in flight.
-
-    A thread per call cost a thread start, a join and a database connection object per
-    run, about a tenth of a worker's CPU for a 200 ms call that is never renewed; one
-    keeper renews the leases falling due together, in one UPDATE.
-    """
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._due: dict[int, tuple[str, float]] = {}  # run id: (token, next renewal)
-        self._thread: threading.Thread | None = None
-
-    def hold(self, run_id: int, token: str) -> None:
-        with self._changed:
-            self._due[run_id] = (token, time.monotonic() + settings.EXTENSIONS_HEARTBEAT_SECONDS)
-            # A process that forked inherits no thread (prefork pool, gunicorn workers).
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
-                self._thread.start()
-            self._changed.notify()
-
-    def release(self, run_id: int) -> None:
-        with self._changed:
-            self._due.pop(run_id, None)
-
-    def _run(self) -> None:
-        while True:
-            with self._changed:
-                now = time.monotonic()
-                next_due = min((due for _, due in self._due.values()), default=None)
-                if next_due is None or next_due > now:
-                    self._changed.wait(None if next_due is None else next_due - now)
-                    continue
-                # Renew with the earliest the leases due within half a period.
-                horizon = now + settings.EXTENSIONS_HEARTBEAT_SECONDS / 2
-                renewing = {rid: token for rid, (token, due) in self._due.items() if due <= horizon}
-                for run_id, token in renewing.items():
-                    self._due[run_id] = (token, now + settings.EXTENSIONS_HEARTBEAT_SECONDS)
-            self._renew(renewing)
-
-    def _renew(self, renewing: dict[int, str]) -> None:
-        held = ExtensionRun.objects.filter(
-            pk__in=renewing, lease_owner__in=renewing.values(), status=ExtensionRun.Status.PENDING
-        )
-        lost: set[int] = set()
-        try:
-            renewed = held.update(
-                lease_expires_at=timezone.now()
-                + timedelta(seconds=settings.EXTENSIONS_LEASE_SECONDS)
-            )
-            if renewed < len(renewing):
-                lost = set(renewing) - set(held.values_list("pk", flat=True))
-        except DatabaseError:
-            # The database is away for a moment: try again at the next beat.
-            logger.warning("Extension runs %s: lease renewal failed", sorted(renewing))
-        finally:
-            # Beats are seconds apart: holding a connection between them is not worth it.
-            connection.close()
-        with self._changed:
-            for run_id in lost & self._due.keys():  # not those whose call just ended
-                logger.warning("Extension run %s: lease lost during the call", run_id)
-                del self._due[run_id]
-
-
-_leases = _LeaseKeeper()
+        stop.set()
+        thread.join()
 
 
 def _holding(run: ExtensionRun, token: str):

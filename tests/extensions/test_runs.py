@@ -259,43 +259,6 @@ def test_a_heartbeat_keeps_a_slow_call_s_short_lease_so_no_one_takes_it_over(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_one_keeper_renews_the_calls_in_flight_and_not_a_lease_taken_from_it(
-    vision_fake, settings
-) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    settings.EXTENSIONS_LEASE_SECONDS = 1
-    settings.EXTENSIONS_HEARTBEAT_SECONDS = 0.2
-    vision_fake.then(Reply(delay=2), Reply(delay=2))
-    kept, taken = (runs_request(AssetFactory(), google(), start=False)[0] for _ in range(2))
-    calls = [
-        threading.Thread(target=extension_run_execute, kwargs={"run_id": run.pk})
-        for run in (kept, taken)
-    ]
-    for call in calls:
-        call.start()
-    assert wait_for(lambda: len(vision_fake.requests) == 2)
-    # Another holder took the run over (as the sweep does once a lease expired).
-    long_ago = timezone.now() - timedelta(minutes=1)
-    ExtensionRun.objects.filter(pk=taken.pk).update(lease_owner="other", lease_expires_at=long_ago)
-    time.sleep(1.2)  # beyond the first lease: only renewals kept it
-
-    keepers = [t for t in threading.enumerate() if t.name.startswith("lease-")]
-    kept.refresh_from_db()
-    taken.refresh_from_db()
-    assert len(keepers) == 1
-    assert kept.lease_expires_at > timezone.now()
-    assert (taken.lease_owner, taken.lease_expires_at) == ("other", long_ago)
-    for call in calls:
-        call.join()
-    kept.refresh_from_db()
-    taken.refresh_from_db()
-    assert (kept.status, taken.status) == ("success", "pending")  # its result was dropped
-
-
-@pytest.mark.django_db(transaction=True)
 def test_a_run_whose_holder_stopped_beating_is_swept_at_once(vision_fake, settings) -> None:
     from datetime import timedelta
 
