@@ -77,9 +77,8 @@ def gunicorn(
 def celery_worker(
     env: dict[str, str], *, queues: str, pool: str, concurrency: int, log: Path
 ) -> Iterator[subprocess.Popen]:
-    """Run one Celery worker on `queues` and yield it once it is ready."""
-    ready = log.with_suffix(".ready")
-    ready.unlink(missing_ok=True)
+    """Run one Celery worker on `queues` and yield it once it answers a ping."""
+    name = f"bench-{os.getpid()}-{free_port()}@%h"
     with log.open("ab") as out:
         process = subprocess.Popen(
             [
@@ -93,6 +92,8 @@ def celery_worker(
                 pool,
                 "-c",
                 str(concurrency),
+                "-n",
+                name,
                 "--loglevel",
                 "WARNING",
                 "--without-gossip",
@@ -106,13 +107,27 @@ def celery_worker(
             start_new_session=True,
         )
     try:
-        # A worker answers no HTTP; give it the time to connect and import the tasks.
-        time.sleep(4)
-        if process.poll() is not None:
-            raise RuntimeError(f"the Celery worker exited; see {log}")
+        _wait_until_consuming(name.replace("%h", socket.gethostname()), process, log)
         yield process
     finally:
         _stop(process)
+
+
+def _wait_until_consuming(name: str, process: subprocess.Popen, log: Path) -> None:
+    """Wait until the worker answers a ping: it has started its pool and consumes.
+
+    A fixed sleep was too short on a busy machine, and the first figure then timed
+    the worker's start-up (Django set-up, system checks, imports) too.
+    """
+    from config.celery import app
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the Celery worker exited; see {log}")
+        if app.control.ping(destination=[name], timeout=0.5):
+            return
+    raise RuntimeError(f"the Celery worker did not answer within 120 s; see {log}")
 
 
 def _wait_until_answering(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -149,3 +164,23 @@ def memory_kb(pid: int, field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1])
     raise KeyError(field)
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) used so far by the live processes of a process group.
+
+    The servers here each lead a group of their own (`start_new_session`), so this is
+    a worker with its pool processes, or a gunicorn master with its workers.
+    """
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # After the command name (which may hold spaces): state, ppid, pgrp, ...
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")

@@ -1,6 +1,7 @@
-"""The embedded broker: kombu's file-system transport, with atomic publishing.
+"""kombu transports as the project uses them.
 
-kombu creates a message file and then writes into it; a worker polling in
+The embedded broker (`Transport`): kombu's file-system transport, with atomic
+publishing. kombu creates a message file and then writes into it; a worker polling in
 between moves and reads an empty file, fails to decode it and stops with an
 "Unrecoverable error", losing the message. Here a message is written under a
 name the consumer ignores and renamed into place, which is atomic on POSIX.
@@ -15,6 +16,7 @@ from typing import Any
 
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
+from kombu.transport import redis as kombu_redis
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
@@ -35,3 +37,28 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+
+class RedisChannel(kombu_redis.Channel):
+    """kombu's Redis channel, reusing one client where kombu makes one per command.
+
+    kombu builds a new redis-py client for each acknowledgement bookkeeping step (two
+    per task: recording the delivery as unacked, then the ack), and building one costs
+    about 0.2 ms of CPU (its response callbacks are set up anew). A client is
+    thread-safe (each command takes a connection from the pool), so one serves them
+    all; a new pool (after a disconnection) gets a new client.
+    """
+
+    _shared_client = None
+
+    def _create_client(self, asynchronous: bool = False):
+        if asynchronous:
+            return super()._create_client(asynchronous=True)
+        client = self._shared_client
+        if client is None or client.connection_pool is not self.pool:
+            client = self._shared_client = super()._create_client()
+        return client
+
+
+class RedisTransport(kombu_redis.Transport):
+    Channel = RedisChannel

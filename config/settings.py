@@ -418,9 +418,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "polling_interval": 0.1,
     }
-elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")) and env_str("CELERY_REDIS_KEYPREFIX"):
-    # Several deployments (or test stacks) on one Redis database, each with its own keys.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": env_str("CELERY_REDIS_KEYPREFIX")}
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    if CELERY_BROKER_URL.startswith("redis://"):
+        # kombu's, with one client where it builds one per acknowledgement step.
+        CELERY_BROKER_TRANSPORT = "config.broker:RedisTransport"
+    if env_str("CELERY_REDIS_KEYPREFIX"):
+        # Several deployments (or test stacks) on one Redis database, each with its own keys.
+        CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": env_str("CELERY_REDIS_KEYPREFIX")}
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_EXPIRES = 7 * 24 * 3600

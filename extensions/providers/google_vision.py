@@ -140,9 +140,29 @@ def _client():
         )
     else:
         credentials = AnonymousCredentials()
-    return vision.ImageAnnotatorClient(
+    client = vision.ImageAnnotatorClient(
         credentials=credentials, client_options=options, transport="rest"
     )
+    _read_environment_once(client.transport._session, _endpoint_url())
+    return client
+
+
+def _endpoint_url() -> str:
+    endpoint = settings.GOOGLE_VISION_API_ENDPOINT or "vision.googleapis.com"
+    return endpoint if "://" in endpoint else f"https://{endpoint}"
+
+
+def _read_environment_once(session, url: str) -> None:
+    """Fix the session's proxies and CA bundle from the environment now, not per call.
+
+    requests reads them again at every request of a session that trusts the
+    environment, walking all environment variables twice: about 1 ms of CPU per call
+    in a worker, a tenth of a whole run. The client lives as long as its thread.
+    """
+    found = session.merge_environment_settings(url, {}, None, session.verify, None)
+    session.proxies.update(found["proxies"])
+    session.verify = found["verify"]
+    session.trust_env = False
 
 
 def _call_error(exc) -> ProviderError:

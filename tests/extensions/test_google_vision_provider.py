@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+from urllib.parse import urlsplit
 
 import pytest
 
 from extensions.providers.base import Label, ProviderError
 from extensions.providers.google_vision import GoogleVisionProvider
 from tests.factories import make_image_bytes
-from tests.fakes.vision import Reply, google_error
+from tests.fakes.vision import FakeVision, Reply, google_error
 
 PARAMS = {"minConfidence": 0, "maxTags": 2}
 
@@ -99,6 +100,30 @@ def test_it_treats_a_refused_connection_as_transient(settings) -> None:
         GoogleVisionProvider().run(make_image_bytes(), "image/png", PARAMS)
 
     assert (caught.value.code, caught.value.permanent) == ("connection_error", False)
+
+
+class ForwardProxy(FakeVision):
+    """Answers as Vision would, for requests sent to it as an HTTP proxy (absolute URIs)."""
+
+    def answer(self, path, headers, body):
+        return super().answer(urlsplit(path).path, headers, body)
+
+
+@pytest.mark.parametrize("variable", ["http_proxy", "HTTP_PROXY"])
+def test_it_goes_through_the_proxy_the_environment_names(vision_fake, monkeypatch, variable):
+    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    proxy = ForwardProxy().start()
+    monkeypatch.setenv(variable, proxy.url)
+    try:
+        result = GoogleVisionProvider().run(make_image_bytes(), "image/png", PARAMS)
+    finally:
+        proxy.stop()
+
+    assert [label.name for label in result.labels] == ["Cat", "Whiskers"]
+    (request,) = proxy.requests
+    assert request.path.startswith(vision_fake.url + "/v1/images:annotate")
+    assert vision_fake.requests == []
 
 
 def test_it_is_configured_by_a_key_a_credentials_file_or_an_endpoint(settings) -> None:
