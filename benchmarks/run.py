@@ -102,6 +102,8 @@ def server_env(var_dir: Path, database_url: str) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "false",
         "SECURE_COOKIES": "false",
         "ALLOWED_HOSTS": "127.0.0.1,testserver",
+        # Plain HTTP on loopback stands where a TLS-terminating proxy would: no redirect.
+        "SECURE_SSL_REDIRECT": "false",
         # The offline models are built once from their wheels and shared by every run.
         "OFFLINE_MODELS_DIR": os.environ.get("OFFLINE_MODELS_DIR", str(ROOT / "var" / "models")),
         # Figure 9 uploads 500 MB; the limit is raised for the run only.
@@ -440,20 +442,23 @@ def figure_large_upload_rss(env: dict, headers: dict, var_dir: Path, size: int) 
 
 
 THUMBNAIL_PROBE = """
-import resource, sys
+import sys
 from pathlib import Path
 import django
 django.setup()
 from medialib import images
+from medialib.renderer import pyvips
 def kb(field):
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1])
-with open(sys.argv[1], "rb") as small:  # load the imaging libraries before measuring
-    images.thumbnail_from_file(small)
+# Load the imaging libraries before measuring: Pillow's decoders and libvips.
+with open(sys.argv[1], "rb") as small:
+    images.inspect(small, name="small.png")
+pyvips.Image.black(64, 64).avg()
 before = kb("VmRSS")
 with open(sys.argv[2], "rb") as big:
-    images.thumbnail_from_file(big)
+    images.inspect(big, name=Path(sys.argv[2]).name)
 print((kb("VmHWM") - before) / 1024)
 """
 
@@ -493,7 +498,7 @@ def figures_thumbnail_rss(env: dict, var_dir: Path, megapixels: int) -> list[Fig
                 rise,
                 "MB",
                 "< 128",
-                f"{side}x{side} {suffix.upper()} through medialib.images.thumbnail_from_file",
+                f"{side}x{side} {suffix.upper()} through the upload's medialib.images.inspect",
             )
         )
     return figures

@@ -1,14 +1,18 @@
-"""Inspection of uploaded bytes with Pillow: real type, size, integrity, metadata, thumbnail.
+"""Inspection of uploaded bytes: real type, size, integrity, metadata, thumbnail.
 
 The type comes from the content, never from the name. Pixel limits come from
 settings.MEDIALIB_MAX_IMAGE_PIXELS (decompression bombs are refused before
 decoding); an image is decoded completely once, to make its thumbnail, so a
-truncated or corrupt image is refused before anything is stored. JPEGs are
-decoded at a reduced scale (`draft`), close to the thumbnail's size. The decoded
-source is never copied at full size: it is reduced first, and only the small
-thumbnail is converted and turned upright. Large decodes take one of a few
-process-wide slots (settings.MEDIALIB_LARGE_DECODE_CONCURRENCY), so that many at
-once cannot exhaust memory.
+truncated or corrupt image is refused before anything is stored. Pillow reads
+the headers and metadata. A decode of up to settings.MEDIALIB_LARGE_DECODE_PIXELS
+(JPEGs decoded at a reduced scale, `draft`, close to the thumbnail's size) is
+Pillow's, in memory: for small pictures its per-call cost is a third of
+libvips'. A larger one is streamed by libvips with shrink-on-load, so memory
+stays flat whatever the size (a 100-megapixel PNG: tens of MB, not 400), and
+takes one of a few process-wide slots (settings.MEDIALIB_LARGE_DECODE_CONCURRENCY)
+so that many at once cannot exhaust the CPU, nor memory where a format cannot be
+streamed (interlaced PNG, progressive JPEG, BMP). The decoded source is never
+copied at full size: only the small thumbnail is converted and turned upright.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import os
 import re
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -36,6 +42,8 @@ THUMBNAIL_SIZE = (256, 256)
 ACCEPTED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "ICO", "AVIF")
 FORMAT_NAMES = {"JPEG": "jpg", "MPO": "jpg", "TIFF": "tiff"}
 FORMAT_MIMES = {"MPO": "image/jpeg", "ICO": "image/x-icon", "AVIF": "image/avif"}
+# What libvips streams; others (BMP, ICO) are decoded by Pillow whatever their size.
+_STREAMED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "GIF", "WEBP", "TIFF", "AVIF"})
 # The short formats of what `inspect` reads as images (jpg, png, ...). Vector and
 # other files (SVG, HEIC, PDF...) are non-images, whatever their MIME type says.
 IMAGE_FORMATS = frozenset(FORMAT_NAMES.get(name, name.lower()) for name in ACCEPTED_FORMATS)
@@ -135,14 +143,19 @@ def inspect(file: IO[bytes], *, name: str) -> Inspection:
     with image:
         _refuse_hostile_structure(image, file)
         width, height = image.size
+        mime = FORMAT_MIMES.get(image.format, Image.MIME.get(image.format, ""))
+        has_alpha = _has_alpha(image)
+        # The thumbnail first: Pillow's decode also reads a PNG's chunks after its
+        # pixels, which the metadata then includes.
+        thumbnail = make_thumbnail(image, file)
         inspection = Inspection(
-            mime=FORMAT_MIMES.get(image.format, Image.MIME.get(image.format, "")),
+            mime=mime,
             format=FORMAT_NAMES.get(image.format, image.format.lower()),
             width=width,
             height=height,
-            has_alpha=_has_alpha(image),
+            has_alpha=has_alpha,
             embedded_metadata=embedded_metadata(image),
-            thumbnail=make_thumbnail(image),
+            thumbnail=thumbnail,
         )
     return inspection
 
@@ -265,31 +278,33 @@ def large_decode_slots() -> threading.BoundedSemaphore:
         return _decode_slots[1]
 
 
-def _decode(image: Image.Image) -> None:
-    width, height = image.size
-    slots = None
-    if width * height > settings.MEDIALIB_LARGE_DECODE_PIXELS:
-        slots = large_decode_slots()
-        if not slots.acquire(timeout=max(0.0, settings.MEDIALIB_LARGE_DECODE_WAIT)):
-            logger.warning("No free slot to decode a %dx%d image", width, height)
-            raise ServiceUnavailable(
-                "The server is decoding other large images; try again in a moment."
-            )
+@contextmanager
+def _large_decode_slot(size: tuple[int, int]) -> Iterator[None]:
+    """Hold one of the large-decode slots; ServiceUnavailable when none frees up in time."""
+    slots = large_decode_slots()
+    if not slots.acquire(timeout=max(0.0, settings.MEDIALIB_LARGE_DECODE_WAIT)):
+        logger.warning("No free slot to decode a %dx%d image", *size)
+        raise ServiceUnavailable(
+            "The server is decoding other large images; try again in a moment."
+        )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            try:
-                image.load()
-            except (OSError, SyntaxError, ValueError, EOFError) as error:
-                logger.info("Refused a corrupt image: %s", error)
-                raise BadRequest("The image is truncated or corrupt.") from None
+        yield
     finally:
-        if slots is not None:
-            slots.release()
+        slots.release()
 
 
-def make_thumbnail(image: Image.Image) -> Thumbnail:
-    """Decode `image` completely (JPEG at a reduced scale) into a thumbnail.
+def _decode(image: Image.Image) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image.load()
+        except (OSError, SyntaxError, ValueError, EOFError) as error:
+            logger.info("Refused a corrupt image: %s", error)
+            raise BadRequest("The image is truncated or corrupt.") from None
+
+
+def make_thumbnail(image: Image.Image, file: IO[bytes]) -> Thumbnail:
+    """Decode `image` (opened by Pillow from `file`) completely into a thumbnail.
 
     Raises BadRequest when the image data is truncated or corrupt, and
     ServiceUnavailable when no slot for a large decode frees up in time.
@@ -299,27 +314,16 @@ def make_thumbnail(image: Image.Image) -> Thumbnail:
         # box is the thumbnail's own (256x192 for 4:3), not the square around it: a square
         # box would keep a 1024x768 picture at 1/2 and shrink it again after decoding.
         image.draft("RGB", _fit(image.size, THUMBNAIL_SIZE))
-    _decode(image)
     decoded_size = image.size
     alpha = _has_alpha(image)
     mode = "RGBA" if alpha else "RGB"
-    # Reduce first, so that nothing is copied at the decoded size (convert and
-    # transpose copy): the small thumbnail is converted and turned upright.
-    frame = image
-    if frame.mode in ("P", "1"):
-        # These resize by nearest neighbour only: cut down to a few times the
-        # thumbnail's size, then convert the small copy for a proper filter.
-        if max(frame.size) > 4 * max(THUMBNAIL_SIZE):
-            intermediate = _fit(frame.size, (4 * THUMBNAIL_SIZE[0], 4 * THUMBNAIL_SIZE[1]))
-            frame = frame.resize(intermediate, Image.Resampling.NEAREST)
-        frame = frame.convert(mode)
-    else:
-        try:
-            frame = frame.resize(
-                _fit(frame.size, THUMBNAIL_SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0
-            )
-        except ValueError:  # a mode Pillow cannot resize: convert, then resize.
-            frame = frame.convert(mode)
+    large = decoded_size[0] * decoded_size[1] > settings.MEDIALIB_LARGE_DECODE_PIXELS
+    with _large_decode_slot(decoded_size) if large else nullcontext():
+        if large and image.format in _STREAMED_FORMATS:
+            frame = _streamed_reduction(file)
+        else:
+            _decode(image)
+            frame = _reduction(image, mode)
     frame.thumbnail(THUMBNAIL_SIZE)
     if frame.mode != mode:
         frame = frame.convert(mode)
@@ -332,6 +336,58 @@ def make_thumbnail(image: Image.Image) -> Thumbnail:
         return Thumbnail(buffer.getvalue(), "image/png", "png", decoded_size)
     frame.save(buffer, format="JPEG", quality=85)
     return Thumbnail(buffer.getvalue(), "image/jpeg", "jpg", decoded_size)
+
+
+def _reduction(image: Image.Image, mode: str) -> Image.Image:
+    """A decoded image reduced to the thumbnail's size, without a copy at full size."""
+    frame = image
+    if frame.mode in ("P", "1"):
+        # These resize by nearest neighbour only: cut down to a few times the
+        # thumbnail's size, then convert the small copy for a proper filter.
+        if max(frame.size) > 4 * max(THUMBNAIL_SIZE):
+            intermediate = _fit(frame.size, (4 * THUMBNAIL_SIZE[0], 4 * THUMBNAIL_SIZE[1]))
+            frame = frame.resize(intermediate, Image.Resampling.NEAREST)
+        return frame.convert(mode)
+    try:
+        return frame.resize(
+            _fit(frame.size, THUMBNAIL_SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0
+        )
+    except ValueError:  # a mode Pillow cannot resize: convert, then resize.
+        return frame.convert(mode)
+
+
+def _streamed_reduction(file: IO[bytes]) -> Image.Image:
+    """The image in `file` reduced to the thumbnail's size by libvips, as a Pillow image.
+
+    libvips reads the file in chunks and decodes with shrink-on-load, row by row;
+    a truncated or corrupt image fails (`fail_on`) as Pillow's decode would. It
+    leaves the image as stored (`no_rotate`): orientation, like the encoding, is
+    then done as for Pillow's decodes.
+    """
+    from medialib.renderer import pyvips  # libvips, with its INFO chatter silenced there
+
+    file.seek(0)
+    source = pyvips.SourceCustom()
+    source.on_read(lambda length: file.read(length))
+    source.on_seek(lambda offset, whence: file.seek(offset, whence))
+    try:
+        reduced = pyvips.Image.thumbnail_source(
+            source,
+            THUMBNAIL_SIZE[0],
+            height=THUMBNAIL_SIZE[1],
+            size="down",
+            no_rotate=True,
+            # For the loader: thumbnail's own `fail_on` does not reach it.
+            option_string="fail_on=error",
+        )
+        if reduced.interpretation != "srgb" or reduced.format != "uchar":
+            reduced = reduced.colourspace("srgb").cast("uchar")
+        pixels = reduced.write_to_memory()
+    except pyvips.Error as error:
+        logger.info("Refused a corrupt image: %s", str(error).splitlines()[0])
+        raise BadRequest("The image is truncated or corrupt.") from None
+    mode = "RGBA" if reduced.bands == 4 else "RGB"
+    return Image.frombytes(mode, (reduced.width, reduced.height), pixels)
 
 
 _ORIENTATIONS = {
@@ -347,9 +403,21 @@ _ORIENTATIONS = {
 
 def _orientation(image: Image.Image) -> int | None:
     try:
-        return image.getexif().get(ExifTags.Base.Orientation)
+        return _exif(image).get(ExifTags.Base.Orientation)
     except Exception:  # malformed EXIF: the image is shown as stored.
         return None
+
+
+def _exif(image: Image.Image) -> Image.Exif:
+    """The image's EXIF, without decoding pixels Pillow has not decoded.
+
+    A PNG's own `getexif()` decodes the whole image to reach the chunks after its
+    pixels; one streamed by libvips is read from the chunks before them, where the
+    PNG specification puts eXIf.
+    """
+    if image.format == "PNG" and image.tile:
+        return Image.Image.getexif(image)
+    return image.getexif()
 
 
 def _fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
@@ -359,45 +427,15 @@ def _fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
 
 
 def thumbnail_from_file(file: IO[bytes]) -> Thumbnail | None:
-    """A thumbnail of a stored file made by libvips, None if it is not an image.
-
-    Pillow only reads the header (type and the pixel cap); libvips decodes with
-    shrink-on-load from the file object in chunks, so memory stays flat whatever
-    the image's size (a 100-megapixel PNG: tens of MB, not hundreds).
-    """
+    """A thumbnail of a stored file, made as on upload; None if it is not an image."""
     head = file.read(4096)
     file.seek(0)
     image = _open_image(file, head=head)
     if image is None:
         return None
-    size = image.size
-    # Not image.close(): that would close the caller's file, which libvips reads next.
-    del image
-    file.seek(0)
-    return _vips_thumbnail(file, size)
-
-
-def _vips_thumbnail(file: IO[bytes], size: tuple[int, int]) -> Thumbnail:
-    from medialib.renderer import pyvips  # libvips, with its INFO chatter silenced there
-
-    source = pyvips.SourceCustom()
-    source.on_read(lambda length: file.read(length))
-    source.on_seek(lambda offset, whence: file.seek(offset, whence))
-    try:
-        vips_image = pyvips.Image.thumbnail_source(
-            source, THUMBNAIL_SIZE[0], height=THUMBNAIL_SIZE[1], size="down", fail_on="error"
-        )
-        if vips_image.interpretation != "srgb" or vips_image.format != "uchar":
-            vips_image = vips_image.colourspace("srgb").cast("uchar")
-        if vips_image.hasalpha():
-            return Thumbnail(
-                vips_image.pngsave_buffer(compression=9, keep="none"), "image/png", "png", size
-            )
-        return Thumbnail(vips_image.jpegsave_buffer(Q=85, keep="none"), "image/jpeg", "jpg", size)
-    except pyvips.Error as error:
-        raise BadRequest(
-            f"The image is truncated or corrupt: {str(error).splitlines()[0]}."
-        ) from None
+    # `with`, not close(): close() would close the caller's file too.
+    with image:
+        return make_thumbnail(image, file)
 
 
 def sniff_non_image(head: bytes) -> tuple[str, str]:
@@ -466,7 +504,7 @@ def visible_metadata(metadata: dict[str, Any], *, is_private: bool) -> dict[str,
 def _read_metadata(image: Image.Image) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
     try:
-        exif = image.getexif()
+        exif = _exif(image)
     except Exception:  # Pillow raises many types on malformed EXIF; the image stays valid.
         exif = Image.Exif()
     for tag_id, value in exif.items():

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db import connection
+from django.db.models import Field, Model, Prefetch, QuerySet
+from django.db.models.sql import Query
 
 from core.exceptions import NotFound
-from medialib.models import AITag, Asset, AssetTag
+from medialib.models import AITag, ApiKey, Asset, AssetTag
 
 FILE_NOT_FOUND_MESSAGE = "The requested file does not exist."
 
@@ -143,3 +148,58 @@ def tag_name_variants(text: str) -> list[str]:
     case-insensitive comparison would scan every tag.
     """
     return list(dict.fromkeys([text, text.lower(), text.capitalize(), text.title(), text.upper()]))
+
+
+def api_key_with_creator(*, prefix: str) -> ApiKey | None:
+    """The API key with this prefix, its `created_by` loaded, or None.
+
+    Every API request looks its key up. The statement is built once per process:
+    the ORM would build the join anew each time, about four times the CPU of
+    running it (1.5 ms against 0.4 ms in a loaded worker, figure 1).
+    """
+    key_fields, user_fields = _api_key_columns()
+    with connection.cursor() as cursor:
+        cursor.execute(_api_key_sql(connection.vendor), [prefix])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    api_key = _from_row(ApiKey, key_fields, row[: len(key_fields)])
+    user_row = row[len(key_fields) :]
+    user_model = ApiKey._meta.get_field("created_by").related_model
+    pk_index = user_fields.index(user_model._meta.pk)
+    # Assigned even when None, so that reading it later makes no query.
+    api_key.created_by = (
+        _from_row(user_model, user_fields, user_row) if user_row[pk_index] is not None else None
+    )
+    return api_key
+
+
+def _api_key_columns() -> tuple[list[Field], list[Field]]:
+    user_model = ApiKey._meta.get_field("created_by").related_model
+    return list(ApiKey._meta.concrete_fields), list(user_model._meta.concrete_fields)
+
+
+@functools.cache
+def _api_key_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    key_fields, user_fields = _api_key_columns()
+    created_by = ApiKey._meta.get_field("created_by")
+    user_meta = created_by.related_model._meta
+    columns = [f"k.{quote(f.column)}" for f in key_fields]
+    columns += [f"u.{quote(f.column)}" for f in user_fields]
+    # Only the models' own table and column names, quoted; the prefix is a parameter.
+    return (
+        f"SELECT {', '.join(columns)} FROM {quote(ApiKey._meta.db_table)} k "  # noqa: S608
+        f"LEFT JOIN {quote(user_meta.db_table)} u "
+        f"ON u.{quote(user_meta.pk.column)} = k.{quote(created_by.column)} "
+        f"WHERE k.{quote(ApiKey._meta.get_field('prefix').column)} = %s"
+    )
+
+
+def _from_row(model: type[Model], fields: list[Field], values: Sequence[Any]) -> Model:
+    """A model instance from raw column values, converted as the ORM converts them
+    (SQLite's text datetimes and integer booleans), as `Model.objects.raw` does."""
+    compiler = Query(model).get_compiler(connection=connection)
+    converters = compiler.get_converters([f.get_col(model._meta.db_table) for f in fields])
+    (converted,) = compiler.apply_converters([list(values)], converters)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)

@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
 
 from core import outbound
 from core.exceptions import BadRequest, PayloadTooLarge
@@ -83,8 +84,27 @@ def spool_file(content: File | IO[bytes] | bytes) -> Spooled:
     size = getattr(content, "size", None)
     if size is not None and size > settings.MEDIALIB_MAX_UPLOAD_BYTES:
         raise too_large(size)
+    if isinstance(content, UploadedFile):
+        return _hashed_in_place(content)
     wrapped = content if isinstance(content, File) else File(content)
     return spool_chunks(wrapped.chunks(CHUNK_SIZE))
+
+
+def _hashed_in_place(upload: UploadedFile) -> Spooled:
+    """A request's file part as Django spooled it (memory or a temporary file), hashed.
+
+    Copying it into a spooled file of our own would write every byte once more.
+    """
+    limit = settings.MEDIALIB_MAX_UPLOAD_BYTES
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in upload.chunks(CHUNK_SIZE):
+        size += len(chunk)
+        if size > limit:
+            raise too_large()
+        digest.update(chunk)
+    upload.seek(0)
+    return Spooled(file=upload.file, size=size, sha256=digest.hexdigest())
 
 
 def _base64_chunks(text: str) -> Iterator[bytes]:

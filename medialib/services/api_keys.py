@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from core.exceptions import BadRequest, NotAuthenticated
+from medialib import selectors
 from medialib.models import (
     ApiKey,
     UploadToken,
@@ -96,9 +97,7 @@ def api_key_for_private_key(*, private_key: str) -> ApiKey | None:
     prefix, _, secret = rest.partition("_")
     if marker != "private" or not prefix or not secret:
         return None
-    # One row by its unique prefix: no ORDER BY to compile and send, as `first()` would.
-    matching = ApiKey.objects.select_related("created_by").filter(prefix=prefix).order_by()
-    api_key = next(iter(matching[:1]), None)
+    api_key = selectors.api_key_with_creator(prefix=prefix)
     if api_key is None or not api_key.is_active:
         return None
     if not hmac.compare_digest(hash_api_key_secret(secret), api_key.secret_hash):

@@ -12,7 +12,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from medialib.models import ApiKey
-from medialib.services import api_key_create, api_key_private_key, api_key_revoke
+from medialib.services import (
+    api_key_create,
+    api_key_for_private_key,
+    api_key_private_key,
+    api_key_revoke,
+)
 from tests.conftest import basic_auth
 from tests.factories import AssetFactory, LibraryUserFactory
 
@@ -149,3 +154,19 @@ def test_it_answers_unknown_api_paths_with_a_json_404(client):
 
     assert response.status_code == 404
     assert response.json()["message"] == "The requested API endpoint does not exist."
+
+
+def test_it_finds_a_key_and_its_creator_in_one_query(django_assert_num_queries):
+    creator = LibraryUserFactory()
+    issued = api_key_create(name="owned", created_by=creator)
+    ApiKey.objects.filter(pk=issued.api_key.pk).update(last_used_at=timezone.now())
+
+    with django_assert_num_queries(1):
+        found = api_key_for_private_key(private_key=issued.private_key)
+        assert found.created_by.username == creator.username
+
+    assert found.pk == issued.api_key.pk
+    assert timezone.is_aware(found.last_used_at)  # SQLite's text converted as the ORM does
+    unowned = api_key_create(name="unowned")
+    with django_assert_num_queries(1):
+        assert api_key_for_private_key(private_key=unowned.private_key).created_by is None

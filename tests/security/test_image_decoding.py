@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageFile
 
-from core.exceptions import ServiceUnavailable
+from core.exceptions import BadRequest, ServiceUnavailable
 from medialib import images
 
 
@@ -92,3 +92,47 @@ def test_the_slots_follow_the_setting(settings):
     assert not slots.acquire(blocking=False)
     for _ in range(3):
         slots.release()
+
+
+def test_a_large_decode_is_streamed_by_libvips_not_decoded_by_pillow(settings, monkeypatch):
+    settings.MEDIALIB_LARGE_DECODE_PIXELS = 1000 * 1000
+    source = png((3000, 2000), orientation=6)
+    decoded_by_pillow = []
+    original_load = ImageFile.ImageFile.load
+
+    def spy(self):
+        decoded_by_pillow.append(self.size)
+        return original_load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
+
+    inspection = images.inspect(source, name="big.png")
+
+    # Not even to read the EXIF, which a PNG's getexif() would decode the pixels for.
+    assert decoded_by_pillow == []
+    thumbnail = Image.open(io.BytesIO(inspection.thumbnail.content))
+    assert (thumbnail.format, thumbnail.size) == ("JPEG", (171, 256))  # turned upright
+    assert inspection.embedded_metadata["Orientation"] == 6
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "TIFF", "GIF"])
+def test_a_truncated_large_image_is_refused_by_the_streamed_decode(settings, fmt):
+    settings.MEDIALIB_LARGE_DECODE_PIXELS = 100 * 100
+    buffer = io.BytesIO()
+    Image.effect_noise((600, 600), 80).convert("RGB").save(buffer, format=fmt)
+    truncated = io.BytesIO(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+
+    with pytest.raises(BadRequest, match="truncated"):
+        images.inspect(truncated, name=f"cut.{fmt.lower()}")
+
+
+def test_a_large_transparent_image_keeps_its_alpha(settings):
+    settings.MEDIALIB_LARGE_DECODE_PIXELS = 100 * 100
+    buffer = io.BytesIO()
+    Image.new("RGBA", (600, 300), (0, 0, 255, 128)).save(buffer, format="PNG")
+    buffer.seek(0)
+
+    thumbnail = Image.open(io.BytesIO(images.inspect(buffer, name="a.png").thumbnail.content))
+
+    assert (thumbnail.format, thumbnail.size, thumbnail.mode) == ("PNG", (256, 128), "RGBA")
+    assert thumbnail.getpixel((10, 10)) == (0, 0, 255, 128)
