@@ -102,8 +102,6 @@ def server_env(var_dir: Path, database_url: str) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "false",
         "SECURE_COOKIES": "false",
         "ALLOWED_HOSTS": "127.0.0.1,testserver",
-        # Plain HTTP on loopback stands where a TLS-terminating proxy would: no redirect.
-        "SECURE_SSL_REDIRECT": "false",
         # The offline models are built once from their wheels and shared by every run.
         "OFFLINE_MODELS_DIR": os.environ.get("OFFLINE_MODELS_DIR", str(ROOT / "var" / "models")),
         # Figure 9 uploads 500 MB; the limit is raised for the run only.
