@@ -164,12 +164,15 @@ class ExtensionStatusFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Asset]) -> QuerySet[Asset]:
         if self.value() not in ExtensionRun.Status.values:
             return queryset
-        runs = latest_runs().filter(asset_id=OuterRef("pk"), status=self.value())
+        runs = latest_runs().filter(status=self.value())
         # The extension filter's own parameter (it is consumed by that filter's __init__).
         extension_name = request.GET.get(ExtensionFilter.parameter_name)
         if extension_name:
             runs = runs.filter(name=extension_name)
-        return queryset.filter(Exists(runs))
+        # Uncorrelated: the few latest runs of a status are found by their index and
+        # their assets by primary key, where an EXISTS was answered by a hash semi-join
+        # over every asset.
+        return queryset.filter(pk__in=runs.values("asset_id"))
 
 
 # The asset page -----------------------------------------------------------------------
@@ -279,7 +282,10 @@ class AssetChangeList(ChangeList):
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
-        assets = list(self.result_list)
+        # A list that fits one page is the whole queryset, not a slice: when the
+        # count found nothing, running it again would repeat the count's scan (all
+        # the AI tags for "no AI tags" when every asset has some).
+        assets = [] if self.result_count == 0 else list(self.result_list)
         rows = asset_rows(assets)
         for asset in assets:
             asset.list_row = rows[asset.pk]
@@ -366,18 +372,7 @@ class AssetAdmin(TermSearchMixin, admin.ModelAdmin):
 
     def search(self, queryset: QuerySet[Asset], term: str) -> QuerySet[Asset]:
         """Name (any part), fileId, or a whole tag or AI tag name; never duplicates."""
-        names = selectors.tag_name_variants(term)
-        # One uncorrelated IN over a union: each branch uses its own index (the
-        # trigram index on UPPER(name) of migration 0005 on PostgreSQL, the unique
-        # fileId, the tag and AI tag names), where conditions OR-ed together made
-        # PostgreSQL scan every asset and test each (330 ms per search on 100,000).
-        by_name = Asset.objects.filter(name__icontains=term).order_by().values("pk")
-        matching = by_name.union(
-            Asset.objects.filter(file_id=term.lower()).order_by().values("pk"),
-            AssetTag.objects.filter(tag__name__in=names).order_by().values("asset_id"),
-            AITag.objects.filter(name__in=names).order_by().values("asset_id"),
-        )
-        return queryset.filter(pk__in=matching)
+        return queryset.filter(selectors.asset_term_q(term))
 
     # Assets change through the API and the UI only.
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -216,3 +216,27 @@ def test_it_says_more_than_when_a_filtered_list_was_counted_up_to_its_bound(
 
     assert "more than 2 assets" in response.content.decode()
     assert len(response.context["cl"].result_list) == 3
+
+
+def test_an_empty_filtered_list_is_not_queried_again_for_its_page(alice_client):
+    # The count of "no AI tags" proves that no asset lacks them by reading every AI
+    # tag; a list that fits one page would otherwise run the same scan for its rows.
+    ai_tag(upload("tagged.png"), "Cat")
+
+    with CaptureQueriesContext(connection) as captured:
+        response = alice_client.get(URL, {"ai_source": "none"})
+
+    assert changelist_names(response) == []
+    anti_joins = [q["sql"] for q in captured.captured_queries if "NOT EXISTS" in q["sql"].upper()]
+    assert len(anti_joins) == 1
+
+
+def test_the_status_filter_looks_the_assets_of_the_latest_runs_up_by_primary_key(
+    alice_client,
+):
+    # An EXISTS correlated with each asset was answered by a hash semi-join over a
+    # scan of every asset; the few latest failed runs find their assets by key.
+    response = alice_client.get(URL, {"extension_status": "failed"})
+
+    sql = str(response.context["cl"].queryset.query).upper()
+    assert '"MEDIALIB_ASSET"."ID" IN (SELECT' in sql

@@ -16,6 +16,7 @@ from django.contrib.admin.sites import site
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from medialib import selectors
 from medialib.models import AITag, Asset, AssetTag
 from medialib.search import any_tag_q, search_q
 from tests.factories import AssetFactory, TagFactory
@@ -121,3 +122,23 @@ def test_on_postgresql_a_tag_search_does_not_test_each_asset_against_subplans():
     queryset = Asset.objects.filter(any_tag_q(["red"])).order_by("created_at", "pk")[:1000]
 
     assert "SubPlan" not in explain(queryset)
+
+
+def test_a_frequent_tag_is_searched_by_or_ed_exists_that_stop_at_a_page(monkeypatch):
+    # On 100,000 assets, a union of the 37,500 assets AI-tagged "cat" was built and
+    # hashed for the count and again for the page; walking the assets newest first
+    # and testing each stops after a page.
+    monkeypatch.setattr(selectors, "FREQUENT_TAG_MATCHES", 2)
+    tagged_cats = tagged(2, ai_tag="cat") + tagged(1, tag="Cat")
+    named = AssetFactory(name="my-cat.png")
+    tagged(2, ai_tag="dog")
+    search = site._registry[Asset].search
+
+    queryset = search(Asset.objects.all(), "cat")
+
+    sql = sql_of(queryset)
+    assert "UNION" not in sql
+    assert sql.count("EXISTS") == 2
+    assert set(queryset) == {*tagged_cats, named}
+    # A rare tag still goes through the union.
+    assert "UNION" in sql_of(search(Asset.objects.all(), "dog"))
