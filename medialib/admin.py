@@ -164,15 +164,12 @@ class ExtensionStatusFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Asset]) -> QuerySet[Asset]:
         if self.value() not in ExtensionRun.Status.values:
             return queryset
-        runs = latest_runs().filter(status=self.value())
+        runs = latest_runs().filter(asset_id=OuterRef("pk"), status=self.value())
         # The extension filter's own parameter (it is consumed by that filter's __init__).
         extension_name = request.GET.get(ExtensionFilter.parameter_name)
         if extension_name:
             runs = runs.filter(name=extension_name)
-        # Uncorrelated: the few latest runs of a status are found by their index and
-        # their assets by primary key, where an EXISTS was answered by a hash semi-join
-        # over every asset.
-        return queryset.filter(pk__in=runs.values("asset_id"))
+        return queryset.filter(Exists(runs))
 
 
 # The asset page -----------------------------------------------------------------------

@@ -230,13 +230,3 @@ def test_an_empty_filtered_list_is_not_queried_again_for_its_page(alice_client):
     anti_joins = [q["sql"] for q in captured.captured_queries if "NOT EXISTS" in q["sql"].upper()]
     assert len(anti_joins) == 1
 
-
-def test_the_status_filter_looks_the_assets_of_the_latest_runs_up_by_primary_key(
-    alice_client,
-):
-    # An EXISTS correlated with each asset was answered by a hash semi-join over a
-    # scan of every asset; the few latest failed runs find their assets by key.
-    response = alice_client.get(URL, {"extension_status": "failed"})
-
-    sql = str(response.context["cl"].queryset.query).upper()
-    assert '"MEDIALIB_ASSET"."ID" IN (SELECT' in sql
