@@ -170,11 +170,16 @@ def asset_term_q(term: str) -> Q:
         > FREQUENT_TAG_MATCHES
     )
     if frequent:
+        # A range, not an equality: PostgreSQL turns an EXISTS correlated by equality
+        # into a hash of every matching id (37,500, 26-43 ms for the count and again for
+        # the page); a range is probed through the index for each asset walked
+        # (EXPLAIN ANALYZE: page 105 -> 1 ms, bounded count 51 -> 18 ms).
+        this_asset = {"asset_id__gte": OuterRef("pk"), "asset_id__lte": OuterRef("pk")}
         return (
             Q(name__icontains=term)
             | Q(file_id=term.lower())
-            | Exists(tags.filter(asset_id=OuterRef("pk")))
-            | Exists(ai_tags.filter(asset_id=OuterRef("pk")))
+            | Exists(tags.filter(**this_asset))
+            | Exists(ai_tags.filter(**this_asset))
         )
     matching = (
         Asset.objects.filter(name__icontains=term)

@@ -142,3 +142,17 @@ def test_a_frequent_tag_is_searched_by_or_ed_exists_that_stop_at_a_page(monkeypa
     assert set(queryset) == {*tagged_cats, named}
     # A rare tag still goes through the union.
     assert "UNION" in sql_of(search(Asset.objects.all(), "dog"))
+
+
+@on_postgresql
+def test_on_postgresql_a_frequent_tag_is_probed_per_asset_not_hashed(monkeypatch):
+    # A hashed subplan builds every matching id before the first row; probed per
+    # asset, the page stops after its rows.
+    monkeypatch.setattr(selectors, "FREQUENT_TAG_MATCHES", 2)
+    tagged(3, tag="cat", ai_tag="cat")
+    queryset = site._registry[Asset].search(Asset.objects.all(), "cat")
+
+    plan = explain(queryset.order_by("-created_at", "-id")[:50])
+
+    assert "SubPlan" in plan
+    assert "hashed" not in plan
