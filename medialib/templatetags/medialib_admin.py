@@ -31,7 +31,9 @@ def asset_result_list(cl: ChangeList) -> dict:
 
 
 @register.tag(name="asset_result_list")
-def asset_result_list_tag(parser: template.base.Parser, token: template.base.Token):
+def asset_result_list_tag(
+    parser: template.base.Parser, token: template.base.Token
+) -> InclusionAdminNode:
     return InclusionAdminNode(
         parser,
         token,
