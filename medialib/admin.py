@@ -17,12 +17,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -257,6 +259,11 @@ def asset_rows(assets: list[Asset]) -> dict[int, AssetRow]:
     }
 
 
+def _shown(value: str) -> str:
+    # As the admin shows a column's text: blank is blank.
+    return "" if value.strip() == "" else value
+
+
 def _row(asset: Asset) -> AssetRow:
     # The change page shows one asset, which no change list has loaded.
     row = getattr(asset, "list_row", None)
@@ -277,9 +284,65 @@ class AssetChangeList(ChangeList):
             self._change_url = super().url_for_result(Asset(pk=0)).replace("/0/", "/{}/")
         return self._change_url.format(result.pk)
 
+    def result_rows(self) -> list[list[str]]:
+        """The cells of each row, as Django's items_for_result writes them for these columns.
+
+        The template tag asset_result_list shows them; tests compare both outputs.
+        """
+        admin_ = self.model_admin
+        empty = admin_.get_empty_value_display()
+        # The change URL with the list's filters, once per page (add_preserved_filters
+        # parses and re-encodes it for each link otherwise).
+        link = add_preserved_filters(
+            {"preserved_filters": self.preserved_filters, "opts": self.opts},
+            self.url_for_result(Asset(pk=0)).replace("/0/", "/{}/"),
+        )
+        checkbox = "action_checkbox" in self.list_display
+        rows = []
+        for asset in self.result_list:
+            url = link.format(asset.pk)
+            cells = (
+                [format_html('<td class="action-checkbox">{}</td>', admin_.action_checkbox(asset))]
+                if checkbox
+                else []
+            )
+            cells += [
+                format_html(
+                    '<th class="field-thumbnail"><a href="{}">{}</a></th>',
+                    url,
+                    _shown(admin_.thumbnail(asset)),
+                ),
+                format_html(
+                    '<td class="field-name"><a href="{}">{}</a></td>', url, asset.name or empty
+                ),
+                format_html('<td class="field-file_path">{}</td>', asset.file_path or empty),
+                format_html(
+                    '<td class="field-file_type">{}</td>', asset.get_file_type_display() or empty
+                ),
+                *(
+                    format_html('<td class="field-{}">{}</td>', name, _shown(method(asset)))
+                    for name, method in (
+                        ("size", admin_.size),
+                        ("dimensions", admin_.dimensions),
+                        ("tag_list", admin_.tag_list),
+                        ("ai_tag_list", admin_.ai_tag_list),
+                        ("extension_statuses", admin_.extension_statuses),
+                    )
+                ),
+                format_html(
+                    '<td class="field-created_at nowrap">{}</td>',
+                    formats.localize(timezone.template_localtime(asset.created_at)),
+                ),
+            ]
+            rows.append(cells)
+        return rows
+
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
-        assets = list(self.result_list)
+        # A list that fits one page is the whole queryset, not a slice: when the
+        # count found nothing, running it again would repeat the count's scan (all
+        # the AI tags for "no AI tags" when every asset has some).
+        assets = [] if self.result_count == 0 else list(self.result_list)
         rows = asset_rows(assets)
         for asset in assets:
             asset.list_row = rows[asset.pk]
@@ -366,18 +429,7 @@ class AssetAdmin(TermSearchMixin, admin.ModelAdmin):
 
     def search(self, queryset: QuerySet[Asset], term: str) -> QuerySet[Asset]:
         """Name (any part), fileId, or a whole tag or AI tag name; never duplicates."""
-        names = selectors.tag_name_variants(term)
-        # One uncorrelated IN over a union: each branch uses its own index (the
-        # trigram index on UPPER(name) of migration 0005 on PostgreSQL, the unique
-        # fileId, the tag and AI tag names), where conditions OR-ed together made
-        # PostgreSQL scan every asset and test each (330 ms per search on 100,000).
-        by_name = Asset.objects.filter(name__icontains=term).order_by().values("pk")
-        matching = by_name.union(
-            Asset.objects.filter(file_id=term.lower()).order_by().values("pk"),
-            AssetTag.objects.filter(tag__name__in=names).order_by().values("asset_id"),
-            AITag.objects.filter(name__in=names).order_by().values("asset_id"),
-        )
-        return queryset.filter(pk__in=matching)
+        return queryset.filter(selectors.asset_term_q(term))
 
     # Assets change through the API and the UI only.
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Field, Model, Prefetch, QuerySet
+from django.db.models import Exists, Field, Model, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.sql import Query
 
 from core.exceptions import NotFound
@@ -203,3 +203,52 @@ def _from_row(model: type[Model], fields: list[Field], values: Sequence[Any]) ->
     converters = compiler.get_converters([f.get_col(model._meta.db_table) for f in fields])
     (converted,) = compiler.apply_converters([list(values)], converters)
     return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+# Above this many tags and AI tags of the name, a search walks the assets newest first.
+FREQUENT_TAG_MATCHES = 1_000
+
+
+def asset_term_q(term: str) -> Q:
+    """Assets whose name holds `term`, whose fileId is `term`, or with a tag or AI tag of
+    that whole name (any of its spellings); for the admin's search.
+
+    A name that few assets have is one uncorrelated IN over a union: each branch uses
+    its own index (the trigram index on UPPER(name) of migration 0005 on PostgreSQL,
+    the unique fileId, the tag and AI tag names), where the conditions OR-ed together
+    made PostgreSQL walk every asset and test each (330 ms on 100,000). A frequent one
+    ("cat": 37,500 AI tags) made the union build and hash every id, for the count and
+    again for the page; OR-ed, the page walks the assets newest first and stops after
+    its rows, the bounded count after its bound.
+    """
+    names = tag_name_variants(term)
+    tags = AssetTag.objects.filter(tag__name__in=names)
+    ai_tags = AITag.objects.filter(name__in=names)
+    # Two index scans that stop at the bound.
+    frequent = (
+        ai_tags[: FREQUENT_TAG_MATCHES + 1].count() + tags[: FREQUENT_TAG_MATCHES + 1].count()
+        > FREQUENT_TAG_MATCHES
+    )
+    if frequent:
+        # A range, not an equality: PostgreSQL turns an EXISTS correlated by equality
+        # into a hash of every matching id (37,500, 26-43 ms for the count and again for
+        # the page); a range is probed through the index for each asset walked
+        # (EXPLAIN ANALYZE: page 105 -> 1 ms, bounded count 51 -> 18 ms).
+        this_asset = {"asset_id__gte": OuterRef("pk"), "asset_id__lte": OuterRef("pk")}
+        return (
+            Q(name__icontains=term)
+            | Q(file_id=term.lower())
+            | Exists(tags.filter(**this_asset))
+            | Exists(ai_tags.filter(**this_asset))
+        )
+    matching = (
+        Asset.objects.filter(name__icontains=term)
+        .order_by()
+        .values("pk")
+        .union(
+            Asset.objects.filter(file_id=term.lower()).order_by().values("pk"),
+            tags.order_by().values("asset_id"),
+            ai_tags.order_by().values("asset_id"),
+        )
+    )
+    return Q(pk__in=matching)

@@ -16,6 +16,7 @@ from django.contrib.admin.sites import site
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from medialib import selectors
 from medialib.models import AITag, Asset, AssetTag
 from medialib.search import any_tag_q, search_q
 from tests.factories import AssetFactory, TagFactory
@@ -121,3 +122,37 @@ def test_on_postgresql_a_tag_search_does_not_test_each_asset_against_subplans():
     queryset = Asset.objects.filter(any_tag_q(["red"])).order_by("created_at", "pk")[:1000]
 
     assert "SubPlan" not in explain(queryset)
+
+
+def test_a_frequent_tag_is_searched_by_or_ed_exists_that_stop_at_a_page(monkeypatch):
+    # On 100,000 assets, a union of the 37,500 assets AI-tagged "cat" was built and
+    # hashed for the count and again for the page; walking the assets newest first
+    # and testing each stops after a page.
+    monkeypatch.setattr(selectors, "FREQUENT_TAG_MATCHES", 2)
+    tagged_cats = tagged(2, ai_tag="cat") + tagged(1, tag="Cat")
+    named = AssetFactory(name="my-cat.png")
+    tagged(2, ai_tag="dog")
+    search = site._registry[Asset].search
+
+    queryset = search(Asset.objects.all(), "cat")
+
+    sql = sql_of(queryset)
+    assert "UNION" not in sql
+    assert sql.count("EXISTS") == 2
+    assert set(queryset) == {*tagged_cats, named}
+    # A rare tag still goes through the union.
+    assert "UNION" in sql_of(search(Asset.objects.all(), "dog"))
+
+
+@on_postgresql
+def test_on_postgresql_a_frequent_tag_is_probed_per_asset_not_hashed(monkeypatch):
+    # A hashed subplan builds every matching id before the first row; probed per
+    # asset, the page stops after its rows.
+    monkeypatch.setattr(selectors, "FREQUENT_TAG_MATCHES", 2)
+    tagged(3, tag="cat", ai_tag="cat")
+    queryset = site._registry[Asset].search(Asset.objects.all(), "cat")
+
+    plan = explain(queryset.order_by("-created_at", "-id")[:50])
+
+    assert "SubPlan" in plan
+    assert "hashed" not in plan
