@@ -143,19 +143,22 @@ def _wait_until_answering(url: str, process: subprocess.Popen, log: Path) -> Non
     raise RuntimeError(f"{url} did not answer within 60 s; see {log}")
 
 
-def children(pid: int) -> list[int]:
-    """The process ids whose parent is `pid` (gunicorn's workers)."""
-    found = []
+def _process_stats() -> Iterator[tuple[int, list[str]]]:
+    """Each live process id with its /proc stat fields after the command name."""
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text()
             except OSError:
                 continue
-            # The command name may hold spaces; the parent id follows its closing paren.
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
+            # The command name may hold spaces; the fields follow its closing paren:
+            # state, ppid, pgrp, ... utime (11), stime (12).
+            yield int(entry.name), stat.rsplit(")", 1)[1].split()
+
+
+def children(pid: int) -> list[int]:
+    """The process ids whose parent is `pid` (gunicorn's workers)."""
+    return [child for child, fields in _process_stats() if int(fields[1]) == pid]
 
 
 def memory_kb(pid: int, field: str) -> int:
@@ -172,15 +175,6 @@ def group_cpu_seconds(pgid: int) -> float:
     The servers here each lead a group of their own (`start_new_session`), so this is
     a worker with its pool processes, or a gunicorn master with its workers.
     """
-    ticks = 0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            # After the command name (which may hold spaces): state, ppid, pgrp, ...
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid:
-                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    in_group = (fields for _, fields in _process_stats() if int(fields[2]) == pgid)
+    ticks = sum(int(fields[11]) + int(fields[12]) for fields in in_group)
     return ticks / os.sysconf("SC_CLK_TCK")
