@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 from PIL import ExifTags, Image, ImageFile
@@ -24,15 +25,18 @@ def png(size: tuple[int, int], orientation: int | None = None) -> io.BytesIO:
 
 @pytest.fixture
 def spy_on_new_images(monkeypatch):
-    """Once called, records the size of every image Pillow makes (convert, transpose, copy...)."""
+    """Once called, records the size of every image Pillow makes (convert, transpose, copy...)
+    in the test's own thread: a worker or server thread of an earlier test may still be decoding."""
 
     def start() -> list[tuple[int, int]]:
         sizes: list[tuple[int, int]] = []
         original = Image.Image._new
+        test_thread = threading.current_thread()
 
         def spy(self, im):
             made = original(self, im)
-            sizes.append(made.size)
+            if threading.current_thread() is test_thread:
+                sizes.append(made.size)
             return made
 
         monkeypatch.setattr(Image.Image, "_new", spy)
@@ -99,9 +103,12 @@ def test_a_large_decode_is_streamed_by_libvips_not_decoded_by_pillow(settings, m
     source = png((3000, 2000), orientation=6)
     decoded_by_pillow = []
     original_load = ImageFile.ImageFile.load
+    test_thread = threading.current_thread()
 
     def spy(self):
-        decoded_by_pillow.append(self.size)
+        # Only this thread: a worker thread of an earlier test may still be decoding its images.
+        if threading.current_thread() is test_thread:
+            decoded_by_pillow.append(self.size)
         return original_load(self)
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
