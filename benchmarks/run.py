@@ -47,7 +47,7 @@ from harness import (  # noqa: E402  (siblings, after the path is set)
     ratio_figure,
     write_results,
 )
-from processes import children, gunicorn, memory_kb  # noqa: E402
+from processes import children, group_cpu_seconds, gunicorn, memory_kb  # noqa: E402
 from worker_figures import (  # noqa: E402
     figure_remove_bg,
     figure_runs_vs_ideal,
@@ -167,7 +167,7 @@ def concurrent_run(
 # Figures --------------------------------------------------------------------------------
 
 
-def figure_upload_vs_bare(base: str, headers: dict, quick: bool) -> Figure:
+def figure_upload_vs_bare(base: str, server_pid: int, headers: dict, quick: bool) -> Figure:
     import httpx
     from bench_offline_providers import photo_like
 
@@ -184,11 +184,23 @@ def figure_upload_vs_bare(base: str, headers: dict, quick: bool) -> Figure:
     # Warm both paths, then alternate so drift on a shared machine hits both alike.
     concurrent_run(make("/bench/bare-upload"), 8, 16)
     concurrent_run(make("/api/v1/files/upload"), 8, 16)
-    bare_rps, bare_ms = concurrent_run(make("/bench/bare-upload"), 8, total)
-    api_rps, api_ms = concurrent_run(make("/api/v1/files/upload"), 8, total)
+
+    def measured(path: str) -> tuple[float, list[float], float, float]:
+        """(req/s, latencies, server and client CPU ms per request): the machine's two
+        cores are shared by both, so a CPU-bound ratio reads from their sum."""
+        server_before, client_before = group_cpu_seconds(server_pid), time.process_time()
+        rps, latencies = concurrent_run(make(path), 8, total)
+        server = (group_cpu_seconds(server_pid) - server_before) * 1000 / len(latencies)
+        client = (time.process_time() - client_before) * 1000 / len(latencies)
+        return rps, latencies, server, client
+
+    bare_rps, bare_ms, bare_server, bare_client = measured("/bench/bare-upload")
+    api_rps, api_ms, api_server, api_client = measured("/api/v1/files/upload")
     note = (
         f"API p50 {percentile(api_ms, 0.5):.0f} ms, p95 {percentile(api_ms, 0.95):.0f} ms; "
-        f"bare p50 {percentile(bare_ms, 0.5):.0f} ms, p95 {percentile(bare_ms, 0.95):.0f} ms"
+        f"bare p50 {percentile(bare_ms, 0.5):.0f} ms, p95 {percentile(bare_ms, 0.95):.0f} ms; "
+        f"CPU per request: server {api_server:.1f} / {bare_server:.1f} ms, "
+        f"client {api_client:.1f} / {bare_client:.1f} ms"
     )
     return ratio_figure("upload_vs_bare_view", api_rps, bare_rps, "req/s", ">= 0.6", note)
 
@@ -588,9 +600,9 @@ def run_figures(groups: set[str], quick: bool) -> list[Figure]:
             figures.extend(new)
 
         if groups & {"upload", "tagging", "lists"}:
-            with gunicorn(env, log=var_dir / "gunicorn.log") as (base, _):
+            with gunicorn(env, log=var_dir / "gunicorn.log") as (base, server):
                 if "upload" in groups:
-                    emit([figure_upload_vs_bare(base, headers, quick)])
+                    emit([figure_upload_vs_bare(base, server.pid, headers, quick)])
                 if "tagging" in groups:
                     emit([figure_tagged_offline(base, headers, quick)])
                 if "lists" in groups:
