@@ -8,6 +8,7 @@ gone, or going, when subscribers run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -132,8 +133,16 @@ class ChangeHook(Protocol):
     for), so the library carries the work without knowing what it is.
     """
 
+    def content_ready(self, *, mime: str, read: Callable[[], bytes]) -> None:
+        """Start work on an upload's validated bytes before they are stored (called once,
+        by uploads only). `read()` returns them; call it before returning, if at all."""
+
     def in_transaction(self, *, asset: Asset, version: AssetVersion) -> None:
         """Write rows atomically with the change (called once, after the change's rows)."""
 
     def after_commit(self) -> None:
-        """Start what reaches outside the database (called once the change is committed)."""
+        """Start what reaches outside the database (called once the change is committed).
+
+        Of the file itself it may change the AI tags only, before it returns (a result
+        that changes more reaches the file later, on a worker).
+        """

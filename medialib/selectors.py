@@ -121,6 +121,11 @@ def asset_as_loaded(*, asset: Asset, asset_tags: list[AssetTag], ai_tags: list[A
     return asset
 
 
+def ai_tags_of(*, asset: Asset) -> list[AITag]:
+    """The AI tags of `asset`, in the order `assets_for_listing` loads them."""
+    return list(asset.ai_tags.all())
+
+
 def asset_get(*, file_id: str) -> Asset:
     """The asset with this fileId, ready for `wire.file_details`; NotFound otherwise."""
     # PostgreSQL refuses NUL in text parameters; no real fileId has control characters.

@@ -2,9 +2,10 @@
 
 A run's life: `extension_runs_create()` (inside the caller's transaction: reserve units)
 -> `extension_runs_start()` (after commit: try sync-first runs within the budget in the
-request, queue the rest) -> `extension_run_execute()` (the one function that runs a
-provider, in the request or on a worker) -> success (charge, tags or new version) or
-failed (refund), with a webhook in the same transaction when the run went asynchronous.
+request, their provider calls possibly started on the upload's bytes before the runs were
+written, and queue the rest) -> `extension_run_execute()` on a worker -> success (charge,
+tags or new version) or failed (refund), with a webhook in the same transaction when the
+run went asynchronous. Both attempts finish through `_run_conclude()`.
 
 Exactly-once effects rest on one rule: a run is claimed with a lease token by a
 conditional UPDATE, and only the holder of the current token may finish it, again with
@@ -16,16 +17,17 @@ writes nothing.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import random
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -40,7 +42,7 @@ from core import events
 from core.exceptions import ApplicationError, BadRequest, Conflict
 from extensions import registry
 from extensions.events import ExtensionRunFinished
-from extensions.models import ExtensionRun, UnitLedgerEntry
+from extensions.models import ExtensionRun, UnitAccount, UnitLedgerEntry
 from extensions.providers.base import (
     ImageResult,
     Provider,
@@ -62,10 +64,11 @@ from medialib.models import Asset, AssetVersion
 logger = logging.getLogger(__name__)
 
 
-# Sync attempts run here so the request can stop waiting at its deadline. An attempt
-# that outlives the budget is NOT called again elsewhere: it goes on in this pool (one
-# provider call per attempt, bounded by PROVIDER_TIMEOUT), keeps its lease alive with its
-# heartbeat and finishes the run itself, now asynchronous (so its webhook fires).
+# Sync attempts' provider calls run here so the request can stop waiting at its deadline
+# (and start them before its runs are written). An attempt that outlives the budget is
+# NOT called again elsewhere: its call goes on in this pool (one provider call per
+# attempt, bounded by PROVIDER_TIMEOUT) while a thread keeps its lease alive and then
+# finishes the run, now asynchronous (so its webhook fires).
 _sync_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="extension-sync")
 
 
@@ -77,26 +80,44 @@ def extension_runs_create(
     webhook_url: str = "",
     overwrite_ai_tags: bool = True,
     requested_by=None,
+    account: UnitAccount | None = None,
 ) -> list[ExtensionRun]:
     """Create one run per request INSIDE the caller's transaction, reserving units.
 
     A run that cannot start is created `failed` at once, with nothing charged:
     `insufficient_units`, `unsupported_file` (e.g. auto-tagging a PDF) or
-    `not_configured` (no provider can serve the name on this server).
+    `not_configured` (no provider can serve the name on this server). `account` is the
+    unit account when the caller has read it already.
     """
     version = version or asset.current_version
-    runs = []
-    for request in requests:
-        runs.append(
-            _run_create(
-                asset=asset,
-                version=version,
-                request=request,
-                webhook_url=webhook_url,
-                overwrite_ai_tags=overwrite_ai_tags,
-                requested_by=requested_by,
-            )
+    runs = [
+        _run_create(
+            asset=asset,
+            version=version,
+            request=request,
+            webhook_url=webhook_url,
+            overwrite_ai_tags=overwrite_ai_tags,
+            requested_by=requested_by,
         )
+        for request in requests
+    ]
+    # The ledger entry names the run, so the reservations come after the INSERTs.
+    reserving = [run for run in runs if run.units_reserved]
+    if reserving:
+        account = account or unit_account_get()
+    for run in reserving:
+        balance = units_change(
+            account=account,
+            delta=-run.units_reserved,
+            reason=UnitLedgerEntry.Reason.RESERVE,
+            run=run,
+            # A reservation that fails on an error fails the caller's writes with it.
+            savepoint=False,
+        )
+        if balance is None:
+            _mark_failed_unsaved(run, INSUFFICIENT_UNITS, "Insufficient extension units")
+            run.units_reserved = 0
+            run.save()
     return runs
 
 
@@ -137,22 +158,57 @@ def _run_create(
         )
     else:
         run.backend = resolved.provider.name
-        # Counted as reserved in the INSERT, so a run that gets its units is written once;
-        # the ledger entry names the run, so the reservation itself comes after it.
+        # Counted as reserved in the INSERT, so a run that gets its units is written once.
         run.units_reserved = extension.units
     run.save()
-    if run.units_reserved:
-        balance = units_change(
-            account=unit_account_get(),
-            delta=-run.units_reserved,
-            reason=UnitLedgerEntry.Reason.RESERVE,
-            run=run,
-        )
-        if balance is None:
-            _mark_failed_unsaved(run, INSUFFICIENT_UNITS, "Insufficient extension units")
-            run.units_reserved = 0
-            run.save()
     return run
+
+
+@dataclass(frozen=True)
+class EarlyCall:
+    """The provider call of a sync-first request, started before its run was written."""
+
+    backend: str
+    call: Future
+
+
+def extension_calls_start_early(
+    *, requests: list[ExtensionRequest], mime: str, read: Callable[[], bytes], balance: int
+) -> list[EarlyCall | None]:
+    """Start the provider calls of the sync-first `requests` on an upload's validated bytes.
+
+    The upload then stores the file, writes its rows and commits while the provider
+    works (figures 2 and 3: the call was most of a tagged upload's time, and the writes
+    waited for nothing). Each call becomes the first attempt of its run
+    (`extension_runs_start`), whose claim still decides whether its result is written.
+    A request the run would fail at once (no provider, a file it cannot read, units
+    beyond `balance`, in request order as they are reserved) is not started: a paid
+    provider would be called for nothing. With no sync budget none is. `read` gives the
+    bytes; it is called at most once, before this returns. One item per request.
+    """
+    calls: list[EarlyCall | None] = []
+    content: bytes | None = None
+    for request in requests:
+        extension = registry.EXTENSIONS[request.name]
+        resolved = extension.resolve()
+        if resolved is None or not resolved.provider.supports(mime):
+            calls.append(None)
+            continue
+        affordable = extension.units <= balance
+        if affordable:
+            balance -= extension.units
+        if not (
+            affordable
+            and extension.mode == registry.SYNC_FIRST
+            and settings.EXTENSIONS_SYNC_BUDGET > 0
+        ):
+            calls.append(None)
+            continue
+        if content is None:
+            content = read()
+        call = _sync_pool.submit(resolved.provider.run, content, mime, request.params)
+        calls.append(EarlyCall(backend=resolved.provider.name, call=call))
+    return calls
 
 
 def _mark_failed_unsaved(run: ExtensionRun, code: str, message: str) -> None:
@@ -163,44 +219,46 @@ def _mark_failed_unsaved(run: ExtensionRun, code: str, message: str) -> None:
     run.next_attempt_at = None
 
 
-def extension_runs_start(*, runs: Iterable[ExtensionRun]) -> dict[int, str]:
+def extension_runs_start(
+    *, runs: Iterable[ExtensionRun], early_calls: Mapping[int, EarlyCall] | None = None
+) -> dict[int, str]:
     """Start runs AFTER commit: sync-first runs within EXTENSIONS_SYNC_BUDGET, the rest queued.
 
     The budget is shared by all sync runs of the call. A run that does not finish in time
     goes on asynchronously (`pending`). A broker that is down is tolerated (the sweep
-    sends the runs later). Refreshes `runs`.
+    sends the runs later). `early_calls` ({run id: its call}, from
+    `extension_calls_start_early`) are the first attempts' provider calls where they were
+    started before the runs existed. Refreshes `runs`.
 
     Returns {run id: its status when this call let go of it}: `pending` for every run
     handed to a worker, even one a fast worker has finished since (ImageKit's answer for
     an asynchronous extension is `pending` whatever the timing).
     """
     runs = list(runs)
+    early_calls = dict(early_calls or {})
     deadline = time.monotonic() + settings.EXTENSIONS_SYNC_BUDGET
     handed_off: set[int] = set()
     for run in runs:
         if run.status != ExtensionRun.Status.PENDING:
             continue
         if run.mode == ExtensionRun.Mode.SYNC and time.monotonic() < deadline:
-            attempt = extension_run_execute(run_id=run.pk, deadline=deadline)
+            attempt = _run_attempt_in_request(
+                run=run, deadline=deadline, early=early_calls.pop(run.pk, None)
+            )
             if attempt is None or attempt.status == ExtensionRun.Status.PENDING:
                 handed_off.add(run.pk)
-            else:
-                # The attempt finished the run and holds its final row: no reload.
-                _fields_copy(source=attempt, to=run)
         else:
             _run_queue_async(run=run)
             handed_off.add(run.pk)
+    for early in early_calls.values():
+        # Its run failed at its creation or went to a worker: the result would be dropped.
+        early.call.cancel()
     for run in runs:
         if run.pk in handed_off:
             run.refresh_from_db()
     return {
         run.pk: ExtensionRun.Status.PENDING if run.pk in handed_off else run.status for run in runs
     }
-
-
-def _fields_copy(*, source: ExtensionRun, to: ExtensionRun) -> None:
-    for model_field in ExtensionRun._meta.concrete_fields:
-        setattr(to, model_field.attname, getattr(source, model_field.attname))
 
 
 def extensions_request(
@@ -318,21 +376,78 @@ def runs_sweep() -> int:
 # Executing a run ---------------------------------------------------------------------
 
 
-def extension_run_execute(*, run_id: int, deadline: float | None = None) -> ExtensionRun | None:
-    """Run one attempt of a run: the same function in the request and on a worker.
+def extension_run_execute(*, run_id: int) -> ExtensionRun | None:
+    """Run one attempt of a run on a worker (the request's attempts: `extension_runs_start`).
 
     Claims the run with a lease (None if it is not pending, not due, or leased by a live
     holder), calls the provider once while a heartbeat renews the lease, and finishes
-    the run. With `deadline` (a time.monotonic() value, the sync path) the caller stops
-    waiting when the deadline passes: the run becomes asynchronous and the in-flight call
-    finishes it when it returns (its webhook fires), so the provider is never called
-    twice for one attempt. Returns the run as left by this attempt (or, past the
-    deadline, as it is now).
+    the run. Returns the run as left by this attempt.
     """
     token = secrets.token_hex(8)
     run = _run_claim(run_id=run_id, token=token)
     if run is None:
         return None
+    checked = _run_provider_check(run=run, token=token)
+    if isinstance(checked, ExtensionRun):
+        return checked
+    provider, version = checked
+    with storage.open_version(version) as stored:
+        image = stored.read()
+    future: Future = Future()
+    try:
+        with lease_heartbeat(run_id=run.pk, token=token):
+            future.set_result(provider.run(image, version.mime, run.params))
+    except Exception as exc:
+        future.set_exception(exc)
+    return _run_conclude(run=run, token=token, call=future)
+
+
+def _run_attempt_in_request(
+    *, run: ExtensionRun, deadline: float, early: EarlyCall | None
+) -> ExtensionRun | None:
+    """One attempt of a sync-first run in the request that created it, until `deadline`.
+
+    The run is the one in hand since its INSERT (no reload: the lease keeps anyone else
+    from writing it). The provider call is `early`'s when it was started on the upload's
+    bytes for this backend, else one started now on the stored bytes. The request waits
+    for it until the deadline (a time.monotonic() value), renewing the lease as the
+    heartbeat would; past the deadline the run becomes asynchronous and the in-flight
+    call finishes it when it returns (its webhook fires), so the provider is never
+    called twice for one attempt. Returns the run as left by this attempt (None if it
+    could not be claimed).
+    """
+    token = secrets.token_hex(8)
+    if not _run_claim_in_hand(run=run, token=token):
+        return None
+    checked = _run_provider_check(run=run, token=token)
+    if isinstance(checked, ExtensionRun):
+        return checked
+    provider, version = checked
+    if early is not None and early.backend == run.backend:
+        call = early.call
+    else:
+        if early is not None:
+            early.call.cancel()
+        with storage.open_version(version) as stored:
+            image = stored.read()
+        call = _sync_pool.submit(provider.run, image, version.mime, run.params)
+    # No heartbeat thread while the request waits: starting and joining one per call put
+    # two thread switches on every tagged upload's path, and the budget is shorter than
+    # the lease unless configured otherwise, in which case this loop renews it.
+    while not call.done():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return _run_continue_async(run=run, token=token, call=call)
+        beat = settings.EXTENSIONS_HEARTBEAT_SECONDS
+        if not futures.wait([call], timeout=min(remaining, beat)).done and remaining > beat:
+            _lease_renew(run_id=run.pk, token=token)
+    return _run_conclude(run=run, token=token, call=call)
+
+
+def _run_provider_check(
+    *, run: ExtensionRun, token: str
+) -> tuple[Provider, AssetVersion] | ExtensionRun:
+    """The claimed run's provider and the version it runs on, or the run failed for good."""
     extension = registry.EXTENSIONS.get(run.name)
     found = extension.backend_named(run.backend) if extension else None
     if found is None:
@@ -355,30 +470,7 @@ def extension_run_execute(*, run_id: int, deadline: float | None = None) -> Exte
             code="unsupported_file",
             message=f"{run.name} cannot process files of type {version.mime}.",
         )
-    with storage.open_version(version) as stored:
-        image = stored.read()
-    if deadline is None:
-        future: Future = Future()
-        try:
-            with lease_heartbeat(run_id=run.pk, token=token):
-                future.set_result(provider.run(image, version.mime, run.params))
-        except Exception as exc:
-            future.set_exception(exc)
-        return _run_conclude(run=run, token=token, call=future)
-    future = _sync_pool.submit(_provider_call, provider, image, version.mime, run, token)
-    # Wait for the call to end (its error, if any, is read by _run_conclude), not longer.
-    futures.wait([future], timeout=max(0.0, deadline - time.monotonic()))
-    if not future.done():
-        return _run_continue_async(run=run, token=token, call=future)
-    return _run_conclude(run=run, token=token, call=future)
-
-
-def _provider_call(
-    provider: Provider, image: bytes, mime: str, run: ExtensionRun, token: str
-) -> TaggingResult | ImageResult:
-    """The one provider call of an attempt, with the lease renewed while it runs."""
-    with lease_heartbeat(run_id=run.pk, token=token):
-        return provider.run(image, mime, run.params)
+    return provider, version
 
 
 def _run_conclude(*, run: ExtensionRun, token: str, call: Future) -> ExtensionRun:
@@ -395,13 +487,17 @@ def _run_conclude(*, run: ExtensionRun, token: str, call: Future) -> ExtensionRu
     return _run_finish_success(run=run, token=token, result=result)
 
 
+def _claimable(now: datetime) -> Q:
+    """Runs whose lease (if any) has expired and whose next attempt is due."""
+    return Q(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)) & Q(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + timedelta(seconds=1))
+    )
+
+
 def _run_claim(*, run_id: int, token: str) -> ExtensionRun | None:
     now = timezone.now()
     claimed = ExtensionRun.objects.filter(
-        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now),
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + timedelta(seconds=1)),
-        pk=run_id,
-        status=ExtensionRun.Status.PENDING,
+        _claimable(now), pk=run_id, status=ExtensionRun.Status.PENDING
     ).update(
         lease_owner=token,
         lease_expires_at=now + timedelta(seconds=settings.EXTENSIONS_LEASE_SECONDS),
@@ -411,6 +507,28 @@ def _run_claim(*, run_id: int, token: str) -> ExtensionRun | None:
     if not claimed:
         return None
     return ExtensionRun.objects.select_related("asset", "version").get(pk=run_id)
+
+
+def _run_claim_in_hand(*, run: ExtensionRun, token: str) -> bool:
+    """Claim `run` as it is in hand, and set the claim on it: no reload.
+
+    The UPDATE matches only while the row still has the attempts in hand, so the values
+    written (attempts + 1, the first start) are the row's; False if it did not match.
+    """
+    now = timezone.now()
+    claim = {
+        "lease_owner": token,
+        "lease_expires_at": now + timedelta(seconds=settings.EXTENSIONS_LEASE_SECONDS),
+        "attempts": run.attempts + 1,
+        "started_at": run.started_at or now,
+    }
+    if not ExtensionRun.objects.filter(
+        _claimable(now), pk=run.pk, status=ExtensionRun.Status.PENDING, attempts=run.attempts
+    ).update(**claim):
+        return False
+    for name, value in claim.items():
+        setattr(run, name, value)
+    return True
 
 
 @contextlib.contextmanager
@@ -426,19 +544,7 @@ def lease_heartbeat(*, run_id: int, token: str) -> Iterator[None]:
     def beat() -> None:
         try:
             while not stop.wait(settings.EXTENSIONS_HEARTBEAT_SECONDS):
-                try:
-                    renewed = ExtensionRun.objects.filter(
-                        pk=run_id, status=ExtensionRun.Status.PENDING, lease_owner=token
-                    ).update(
-                        lease_expires_at=timezone.now()
-                        + timedelta(seconds=settings.EXTENSIONS_LEASE_SECONDS)
-                    )
-                except DatabaseError:
-                    # The database is away for a moment: try again at the next beat.
-                    logger.warning("Extension run %s: lease renewal failed", run_id)
-                    continue
-                if not renewed:
-                    logger.warning("Extension run %s: lease lost during the call", run_id)
+                if not _lease_renew(run_id=run_id, token=token):
                     return
         finally:
             connection.close()
@@ -452,6 +558,23 @@ def lease_heartbeat(*, run_id: int, token: str) -> Iterator[None]:
         thread.join()
 
 
+def _lease_renew(*, run_id: int, token: str) -> bool:
+    """Extend the lease of the attempt holding `token`; False once it no longer holds it."""
+    try:
+        renewed = ExtensionRun.objects.filter(
+            pk=run_id, status=ExtensionRun.Status.PENDING, lease_owner=token
+        ).update(
+            lease_expires_at=timezone.now() + timedelta(seconds=settings.EXTENSIONS_LEASE_SECONDS)
+        )
+    except DatabaseError:
+        # The database is away for a moment: try again at the next beat.
+        logger.warning("Extension run %s: lease renewal failed", run_id)
+        return True
+    if not renewed:
+        logger.warning("Extension run %s: lease lost during the call", run_id)
+    return bool(renewed)
+
+
 def _holding(run: ExtensionRun, token: str):
     """The run's row, only while this attempt still holds its lease."""
     return ExtensionRun.objects.filter(
@@ -462,28 +585,31 @@ def _holding(run: ExtensionRun, token: str):
 def _run_continue_async(*, run: ExtensionRun, token: str, call: Future) -> ExtensionRun:
     """The sync budget ran out: the run goes on asynchronously with its in-flight call.
 
-    Nothing is queued: when the call returns, the pool thread that ran it finishes the
-    run (with its webhook, since the run is asynchronous from here), so the provider is
-    called once per attempt. The call keeps its lease alive with its heartbeat; if this
-    process dies, the lease expires and the sweep sends the run to a worker. If the
-    attempt finished in between, the run is returned as it ended.
+    Nothing is queued: a thread renews the lease until the call returns, then finishes
+    the run (with its webhook, since the run is asynchronous from here), so the provider
+    is called once per attempt. If this process dies, the lease expires and the sweep
+    sends the run to a worker. The caller reads the run again for its state.
     """
-    _holding(run, token).update(mode=ExtensionRun.Mode.ASYNC)
-    caller = threading.current_thread()
+    if _holding(run, token).update(mode=ExtensionRun.Mode.ASYNC):
+        # Finished as asynchronous: its webhook fires.
+        run.mode = ExtensionRun.Mode.ASYNC
+    # The thread's own instance: the caller goes on using (and reloading) `run`.
+    background = copy.copy(run)
 
-    def conclude_in_background(done: Future) -> None:
+    def finish_when_returned() -> None:
         try:
-            _run_conclude(run=run, token=token, call=done)
+            while not futures.wait([call], timeout=settings.EXTENSIONS_HEARTBEAT_SECONDS).done:
+                if not _lease_renew(run_id=run.pk, token=token):
+                    break
+            _run_conclude(run=background, token=token, call=call)
         except Exception:
             logger.exception("Extension run %s: finishing in the background failed", run.pk)
         finally:
-            # A pool thread opened its own database connection: do not leave it open.
-            # (A call that ended in between runs this callback in the caller's thread.)
-            if threading.current_thread() is not caller:
-                connection.close()
+            connection.close()
 
-    call.add_done_callback(conclude_in_background)
-    run.refresh_from_db()
+    # Not a daemon: a process stopping waits for the call (bounded by PROVIDER_TIMEOUT)
+    # to be written, rather than leaving the run to the sweep and a second call.
+    threading.Thread(target=finish_when_returned, name=f"extension-run-{run.pk}").start()
     return run
 
 
@@ -573,10 +699,13 @@ def _run_finish_success(
 class ExtensionRuns:
     """The extension runs one upload or details update asks for (a medialib ChangeHook).
 
-    The API layer builds it from the validated request; the library calls it
-    inside its transaction (runs created, units reserved) and after the commit
-    (sync-first runs tried within the budget, the rest queued). `runs` then
-    holds the runs as they ended up for the response's `extensionStatus`.
+    The API layer builds it from the validated request; the library hands it the
+    upload's validated bytes before storing them (sync-first provider calls started),
+    calls it inside its transaction (runs created, units reserved) and after the commit
+    (sync-first runs finished within the budget, the rest queued). A run finished in the
+    request writes AI tags only: the extensions that can return a new version are
+    asynchronous. `runs` then holds the runs as they ended up for the response's
+    `extensionStatus`.
     """
 
     requests: list[ExtensionRequest]
@@ -586,6 +715,16 @@ class ExtensionRuns:
     runs: list[ExtensionRun] = field(default_factory=list)
     # {run id: status} as the request left each run (see extension_runs_start).
     statuses: dict[int, str] = field(default_factory=dict)
+    # One per request: its provider call when started on the upload's bytes.
+    early_calls: list[EarlyCall | None] = field(default_factory=list)
+    # Read to decide which early calls the balance covers; the runs' reservations reuse it.
+    account: UnitAccount | None = None
+
+    def content_ready(self, *, mime: str, read: Callable[[], bytes]) -> None:
+        self.account = unit_account_get()
+        self.early_calls = extension_calls_start_early(
+            requests=self.requests, mime=mime, read=read, balance=self.account.balance
+        )
 
     def in_transaction(self, *, asset: Asset, version: AssetVersion) -> None:
         self.runs = extension_runs_create(
@@ -595,10 +734,16 @@ class ExtensionRuns:
             webhook_url=self.webhook_url,
             overwrite_ai_tags=self.overwrite_ai_tags,
             requested_by=self.requested_by,
+            account=self.account,
         )
 
     def after_commit(self) -> None:
-        self.statuses = extension_runs_start(runs=self.runs)
+        # One run per request, in their order; no early calls when no bytes were handed
+        # over (a details update).
+        early = {
+            run.pk: call for run, call in zip(self.runs, self.early_calls, strict=False) if call
+        }
+        self.statuses = extension_runs_start(runs=self.runs, early_calls=early)
 
     def extension_status(self) -> dict[str, str]:
         """The response's `extensionStatus`: {name: status as the request left the run}."""

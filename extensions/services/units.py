@@ -46,12 +46,15 @@ def units_change(
     run: ExtensionRun | None = None,
     note: str = "",
     created_by=None,
+    savepoint: bool = True,
 ) -> int | None:
     """Apply `delta` and append its ledger entry atomically; None if it would go negative.
 
     The conditional UPDATE is the reservation: two requests cannot both spend the last units.
+    `savepoint=False` inside a transaction that an error here must fail anyway saves the
+    savepoint's two statements (a caller that goes on after an error needs it).
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         accounts = UnitAccount.objects.filter(pk=account.pk)
         if delta < 0:
             accounts = accounts.filter(balance__gte=-delta)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import IO, Any
@@ -76,7 +77,8 @@ def upload_file(
     means not given. The content is fetched and inspected before anything is written;
     then the bytes are stored, and the asset, its version, tags and the
     `hook`'s rows are written in one transaction (the stored bytes are removed
-    if it fails). After the commit the hook's work is started. An existing path
+    if it fails). The hook is handed the validated bytes before they are stored, and
+    its work is started after the commit. An existing path
     with use_unique_file_name=False becomes a new version of that file, or a
     409 (reason FILE_ALREADY_EXISTS) with overwrite_file=False. An overwrite
     keeps the file's privacy and publication unless is_private / is_published
@@ -110,6 +112,12 @@ def upload_file(
             file_name=name,
             file_path=file_path,
             request_id=request_id,
+        )
+    if hook is not None:
+        # Work on the bytes (a provider call) overlaps with storing them and the writes.
+        hook.content_ready(
+            mime=prepared.inspection.mime,
+            read=functools.partial(_content_bytes, prepared.spooled.file),
         )
     file_id = existing.file_id if existing else generate_public_id()
     version_id = generate_public_id() if existing else file_id
@@ -195,12 +203,18 @@ def upload_file(
         hook.after_commit()
     if post:
         post_transformations_dispatch(version_id=version.version_id)
-    if overwriting or hook is not None:
-        # Kept tags and AI tags, or the hook's writes (a synchronous run's AI tags).
+    if overwriting:
+        # Kept tags and AI tags.
         return UploadResult(asset=selectors.asset_get(file_id=asset.file_id), version=version)
-    # A new file written here alone: its rows are in hand, it has no AI tags.
-    loaded = selectors.asset_as_loaded(asset=asset, asset_tags=asset_tags, ai_tags=[])
+    # A new file: its rows are in hand; AI tags only if the hook wrote some after the commit.
+    ai_tags = selectors.ai_tags_of(asset=asset) if hook is not None else []
+    loaded = selectors.asset_as_loaded(asset=asset, asset_tags=asset_tags, ai_tags=ai_tags)
     return UploadResult(asset=loaded, version=version)
+
+
+def _content_bytes(file: IO[bytes]) -> bytes:
+    file.seek(0)
+    return file.read()
 
 
 def _file_exists(file_path: str) -> Conflict:

@@ -15,6 +15,7 @@ from tests.extensions.helpers import aws, finished, google
 from tests.factories import make_image_bytes
 from tests.fakes.broker import broker_down
 from tests.fakes.loopback import wait_for
+from tests.fakes.vision import Reply
 
 UPLOAD_URL = "/api/v1/files/upload"
 
@@ -40,6 +41,27 @@ def test_it_answers_an_upload_with_the_tags_of_a_sync_run(api_client, vision_fak
         {"name": "Cat", "confidence": 97.0, "source": "google-auto-tagging"},
         {"name": "Whiskers", "confidence": 91.0, "source": "google-auto-tagging"},
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_call_started_before_the_upload_was_written_goes_on_past_the_budget_once(
+    api_client, vision_fake, settings
+) -> None:
+    settings.EXTENSIONS_SYNC_BUDGET = 0.3
+    vision_fake.then(Reply(delay=1.5))
+
+    response = upload(api_client, extensions=json.dumps(google(max_tags=2)))
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["extensionStatus"] == {"google-auto-tagging": "pending"}
+    assert response.json()["AITags"] is None
+    run = ExtensionRun.objects.get()
+    assert wait_for(lambda: finished(run))
+    # The early call was the attempt's one call, finished asynchronously (its webhook fires).
+    assert (run.status, run.mode, run.attempts, run.units_charged) == ("success", "async", 1, 2)
+    assert len(vision_fake.requests) == 1
+    assert sorted(AITag.objects.values_list("name", flat=True)) == ["Cat", "Whiskers"]
+    assert UnitAccount.objects.get().balance == settings.EXTENSIONS_INITIAL_UNITS - 2
 
 
 def test_it_refuses_invalid_extensions_before_storing_anything(api_client) -> None:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from extensions.models import ExtensionRun, UnitAccount
 from extensions.selectors import extension_status, latest_extension_status, unit_balance
-from extensions.services import extension_run_execute, unit_account_topup
+from extensions.services import extension_run_execute, extension_runs_start, unit_account_topup
 from extensions.tasks import run_extension
-from tests.extensions.helpers import google, ledger, runs_request, tags
-from tests.factories import AssetFactory
+from tests.extensions.helpers import aws, google, ledger, runs_request, tags
+from tests.factories import AssetFactory, make_image_bytes
 from tests.fakes.loopback import wait_for
 from tests.fakes.vision import Reply, google_error
 
@@ -56,8 +57,8 @@ def test_a_run_finished_in_the_request_is_written_once_and_not_read_again(vision
         for query in queries.captured_queries
         if '"extensions_extensionrun"' in query["sql"]
     ]
-    # Created with its reservation, claimed (then read with its file), finished.
-    assert statements == ["INSERT", "UPDATE", "SELECT", "UPDATE"]
+    # Created with its reservation, claimed and finished on the run in hand.
+    assert statements == ["INSERT", "UPDATE", "UPDATE"]
     stored = ExtensionRun.objects.get(pk=run.pk)
     assert _row(run) == _row(stored)
     assert run.status == ExtensionRun.Status.SUCCESS
@@ -306,3 +307,85 @@ def test_a_run_whose_holder_stopped_beating_is_swept_at_once(vision_fake, settin
     run.refresh_from_db()
     assert (run.lease_owner, run.lease_expires_at) == ("", None)
     assert runs_sweep() == 0
+
+
+def test_an_upload_s_sync_call_starts_on_its_bytes_before_the_run_is_written(
+    vision_fake,
+) -> None:
+    from extensions.services import ExtensionRuns, clean_extensions
+
+    hook = ExtensionRuns(requests=clean_extensions(google(max_tags=2)))
+    content = make_image_bytes()
+    hook.content_ready(mime="image/png", read=lambda: content)
+
+    # The provider is called while no run exists yet (the upload stores its file meanwhile).
+    assert wait_for(lambda: len(vision_fake.requests) == 1)
+    assert not ExtensionRun.objects.exists()
+    (request,) = vision_fake.requests
+    assert base64.b64decode(request.body["requests"][0]["image"]["content"]) == content
+    asset = AssetFactory()
+    with transaction.atomic():
+        hook.in_transaction(asset=asset, version=asset.current_version)
+    hook.after_commit()
+
+    (run,) = hook.runs
+    assert hook.extension_status() == {"google-auto-tagging": "success"}
+    assert (run.status, run.attempts, run.units_charged) == ("success", 1, 2)
+    assert _row(run) == _row(ExtensionRun.objects.get(pk=run.pk))
+    assert ledger(run) == [("reserve", -2)]
+    assert [name for name, _, _ in tags(asset)] == ["Cat", "Whiskers"]
+    assert len(vision_fake.requests) == 1
+
+
+def test_no_call_starts_early_that_the_units_or_the_budget_would_not_let_run(
+    vision_fake, settings
+) -> None:
+    from extensions.services import ExtensionRuns, clean_extensions
+
+    # Google's 2 units, reserved first, leave nothing for AWS's 1.
+    UnitAccount.objects.create(name="default", balance=2)
+    requests = clean_extensions([*google(), *aws()])
+    read = make_image_bytes
+    hook = ExtensionRuns(requests=requests)
+    hook.content_ready(mime="image/png", read=read)
+    assert [call is not None for call in hook.early_calls] == [True, False]
+
+    settings.EXTENSIONS_SYNC_BUDGET = 0  # every run goes to a worker
+    hook = ExtensionRuns(requests=requests)
+    hook.content_ready(mime="application/pdf", read=read)
+    assert hook.early_calls == [None, None]
+    hook.content_ready(mime="image/png", read=read)
+    assert hook.early_calls == [None, None]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_request_renews_the_lease_of_a_call_it_waits_for_beyond_the_lease(
+    vision_fake, settings
+) -> None:
+    from extensions.services import runs_sweep
+
+    settings.EXTENSIONS_SYNC_BUDGET = 10
+    settings.EXTENSIONS_LEASE_SECONDS = 1
+    settings.EXTENSIONS_HEARTBEAT_SECONDS = 0.2
+    settings.EXTENSIONS_SWEEP_AFTER = 0
+    vision_fake.then(Reply(delay=2.5))  # outlasts the lease twice over
+    asset = AssetFactory()
+    (run,) = runs_request(asset, google(), start=False)
+    swept: list[int] = []
+
+    def sweep_meanwhile() -> None:
+        assert wait_for(lambda: len(vision_fake.requests) == 1)
+        for _ in range(4):
+            time.sleep(0.5)
+            swept.append(runs_sweep())
+        connection.close()
+
+    sweeper = threading.Thread(target=sweep_meanwhile)
+    sweeper.start()
+    statuses = extension_runs_start(runs=[run])
+    sweeper.join()
+
+    assert swept == [0, 0, 0, 0]
+    assert statuses == {run.pk: "success"}
+    assert (run.status, run.mode, run.attempts, run.units_charged) == ("success", "sync", 1, 2)
+    assert len(vision_fake.requests) == 1
