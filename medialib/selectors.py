@@ -222,8 +222,10 @@ def asset_term_q(term: str) -> Q:
     its rows, the bounded count after its bound.
     """
     names = tag_name_variants(term)
-    tags = AssetTag.objects.filter(tag__name__in=names)
-    ai_tags = AITag.objects.filter(name__in=names)
+    # Unordered: a slice of the models' default ordering (AI tags by confidence) sorted
+    # all 37,500 "cat" tags before counting the first 1,001 (27 ms of 30).
+    tags = AssetTag.objects.filter(tag__name__in=names).order_by()
+    ai_tags = AITag.objects.filter(name__in=names).order_by()
     # Two index scans that stop at the bound.
     frequent = (
         ai_tags[: FREQUENT_TAG_MATCHES + 1].count() + tags[: FREQUENT_TAG_MATCHES + 1].count()
