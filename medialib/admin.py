@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -280,6 +281,32 @@ def _checkbox(asset: Asset, label: str) -> str:
     )
 
 
+class _LocalTimes:
+    """Times as the admin shows a DateTimeField (formats.localize of the local time),
+    each minute formatted once when the format shows no seconds (Django's default).
+
+    Formatting goes through a translation look-up for each month name and "a.m.",
+    about a fifth of the rows' time; a page of recent uploads shares few minutes.
+    """
+
+    # Format characters below the minute (seconds, microseconds, ISO/RFC forms) and of
+    # the UTC offset, which differs between the two 1:30s of a DST change.
+    _BELOW_MINUTE = frozenset("sucrUvOTZeI")
+
+    def __init__(self) -> None:
+        self._by_minute = not (self._BELOW_MINUTE & set(formats.get_format("DATETIME_FORMAT")))
+        self._shown: dict[datetime, str] = {}
+
+    def __call__(self, value: datetime) -> str:
+        local = timezone.template_localtime(value)
+        if not self._by_minute:
+            return formats.localize(local)
+        minute = local.replace(second=0, microsecond=0)
+        if minute not in self._shown:
+            self._shown[minute] = formats.localize(local)
+        return self._shown[minute]
+
+
 def _size(version: AssetVersion | None) -> str:
     return filesizeformat(version.size) if version else "-"
 
@@ -335,6 +362,7 @@ class AssetChangeList(ChangeList):
             )
         )
         checkbox_label = _("Select this object for an action - {}") if self._checkbox else None
+        created = _LocalTimes()
         rows = []
         for asset in self.result_list:
             url = link.format(asset.pk)
@@ -357,8 +385,7 @@ class AssetChangeList(ChangeList):
                 f'<td class="field-tag_list">{_escaped(_shown(_tag_list(row)))}</td>',
                 f'<td class="field-ai_tag_list">{_escaped(_shown(_ai_tag_list(row)))}</td>',
                 f'<td class="field-extension_statuses">{status_badges(row.statuses)}</td>',
-                '<td class="field-created_at nowrap">'
-                f"{_escaped(formats.localize(timezone.template_localtime(asset.created_at)))}</td>",
+                f'<td class="field-created_at nowrap">{_escaped(created(asset.created_at))}</td>',
             ]
             rows.append(cells)
         return rows
