@@ -52,7 +52,7 @@ from extensions.admin import (
     status_badges,
 )
 from extensions.models import ExtensionRun
-from extensions.selectors import latest_extension_statuses, latest_runs
+from extensions.selectors import latest_extension_statuses, latest_status_q
 from medialib import delivery, selectors, services
 from medialib.models import (
     AITag,
@@ -168,12 +168,9 @@ class ExtensionStatusFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Asset]) -> QuerySet[Asset]:
         if self.value() not in ExtensionRun.Status.values:
             return queryset
-        runs = latest_runs().filter(asset_id=OuterRef("pk"), status=self.value())
         # The extension filter's own parameter (it is consumed by that filter's __init__).
-        extension_name = request.GET.get(ExtensionFilter.parameter_name)
-        if extension_name:
-            runs = runs.filter(name=extension_name)
-        return queryset.filter(Exists(runs))
+        extension_name = request.GET.get(ExtensionFilter.parameter_name, "")
+        return queryset.filter(latest_status_q(status=self.value(), name=extension_name))
 
 
 # The asset page -----------------------------------------------------------------------

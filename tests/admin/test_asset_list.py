@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.admin_tools import EstimatedCountPaginator
+from extensions import selectors as extension_selectors
 from extensions.models import ExtensionRun
 from medialib.models import AITag
 from tests.admin.conftest import changelist_names, run_of, upload
@@ -104,7 +105,10 @@ def test_it_filters_by_ai_tag_source(alice_client):
     assert changelist_names(alice_client.get(URL, {"ai_source": "none"})) == ["untagged.png"]
 
 
-def test_it_filters_by_the_latest_status_of_an_extension(alice_client):
+@pytest.mark.parametrize("rare_up_to", [5_000, 0], ids=["by primary key", "tested per asset"])
+def test_it_filters_by_the_latest_status_of_an_extension(alice_client, monkeypatch, rare_up_to):
+    # A rare status is looked up by its assets' ids, a frequent one tested per asset.
+    monkeypatch.setattr(extension_selectors, "RARE_STATUS_RUNS", rare_up_to)
     recovered = upload("recovered.png")
     run_of(recovered, "google-auto-tagging", FAILED)
     run_of(recovered, "google-auto-tagging", SUCCESS)
