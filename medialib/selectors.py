@@ -237,6 +237,10 @@ def asset_term_q(term: str) -> Q:
         # the page); a range is probed through the index for each asset walked
         # (EXPLAIN ANALYZE: page 105 -> 1 ms, bounded count 51 -> 18 ms).
         this_asset = {"asset_id__gte": OuterRef("pk"), "asset_id__lte": OuterRef("pk")}
+        if connection.vendor != "postgresql":
+            # SQLite probes an equality through the index; the range made the bounded
+            # count scan (1.9 s on 5,000 assets).
+            this_asset = {"asset_id": OuterRef("pk")}
         return (
             Q(name__icontains=term)
             | Q(file_id=term.lower())
