@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 
 from extensions import registry
 from extensions.models import ExtensionRun, UnitAccount, UnitLedgerEntry
@@ -28,6 +30,35 @@ def latest_runs() -> QuerySet[ExtensionRun]:
         asset_id=OuterRef("asset_id"), name=OuterRef("name"), pk__gt=OuterRef("pk")
     )
     return ExtensionRun.objects.filter(~Exists(newer_run))
+
+
+# Up to this many runs of a status, the assets whose latest run has it are looked up by
+# primary key; above it, each asset walked is tested (a page stops after its rows).
+RARE_STATUS_RUNS = 5_000
+
+
+def latest_status_q(*, status: str, name: str = "") -> Q:
+    """Assets whose latest run of an extension (of `name`, if given) has `status`.
+
+    Runs a query or two now, for the admin's status filter. A rare status ("failed":
+    2,000 runs of 200,000) as an EXISTS made PostgreSQL hash every such asset against a
+    scan of all assets, for the bounded count and again for the page (45-80 ms on
+    100,000 assets); its few asset ids, read once here, are found by primary key.
+    """
+    runs = latest_runs().filter(status=status)
+    if name:
+        runs = runs.filter(name=name)
+    # An index scan of run_status_created_idx that stops at the bound.
+    matching = ExtensionRun.objects.filter(status=status).order_by()[: RARE_STATUS_RUNS + 1]
+    if matching.count() > RARE_STATUS_RUNS:
+        return Q(Exists(runs.filter(asset_id=OuterRef("pk"))))
+    asset_ids = sorted(set(runs.order_by().values_list("asset_id", flat=True)))
+    if connection.vendor == "postgresql":
+        # One array parameter: an IN list of 2,000 ids took 10 ms of CPU to compile and
+        # bind, for the count and again for the page. PostgreSQL probes the primary key
+        # for each id (EXPLAIN ANALYZE: page 10 ms, where the EXISTS took 26-49).
+        return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [asset_ids]))
+    return Q(pk__in=asset_ids)
 
 
 def extension_status(*, runs: Iterable[ExtensionRun]) -> dict[str, str]:

@@ -227,8 +227,10 @@ def asset_term_q(term: str) -> Q:
     its rows, the bounded count after its bound.
     """
     names = tag_name_variants(term)
-    tags = AssetTag.objects.filter(tag__name__in=names)
-    ai_tags = AITag.objects.filter(name__in=names)
+    # Unordered: a slice of the models' default ordering (AI tags by confidence) sorted
+    # all 37,500 "cat" tags before counting the first 1,001 (27 ms of 30).
+    tags = AssetTag.objects.filter(tag__name__in=names).order_by()
+    ai_tags = AITag.objects.filter(name__in=names).order_by()
     # Two index scans that stop at the bound.
     frequent = (
         ai_tags[: FREQUENT_TAG_MATCHES + 1].count() + tags[: FREQUENT_TAG_MATCHES + 1].count()
@@ -240,6 +242,10 @@ def asset_term_q(term: str) -> Q:
         # the page); a range is probed through the index for each asset walked
         # (EXPLAIN ANALYZE: page 105 -> 1 ms, bounded count 51 -> 18 ms).
         this_asset = {"asset_id__gte": OuterRef("pk"), "asset_id__lte": OuterRef("pk")}
+        if connection.vendor != "postgresql":
+            # SQLite probes an equality through the index; the range made the bounded
+            # count scan (1.9 s on 5,000 assets).
+            this_asset = {"asset_id": OuterRef("pk")}
         return (
             Q(name__icontains=term)
             | Q(file_id=term.lower())

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.admin_tools import EstimatedCountPaginator
+from extensions import selectors as extension_selectors
 from extensions.models import ExtensionRun
 from medialib.models import AITag
 from tests.admin.conftest import changelist_names, run_of, upload
@@ -104,7 +105,10 @@ def test_it_filters_by_ai_tag_source(alice_client):
     assert changelist_names(alice_client.get(URL, {"ai_source": "none"})) == ["untagged.png"]
 
 
-def test_it_filters_by_the_latest_status_of_an_extension(alice_client):
+@pytest.mark.parametrize("rare_up_to", [5_000, 0], ids=["by primary key", "tested per asset"])
+def test_it_filters_by_the_latest_status_of_an_extension(alice_client, monkeypatch, rare_up_to):
+    # A rare status is looked up by its assets' ids, a frequent one tested per asset.
+    monkeypatch.setattr(extension_selectors, "RARE_STATUS_RUNS", rare_up_to)
     recovered = upload("recovered.png")
     run_of(recovered, "google-auto-tagging", FAILED)
     run_of(recovered, "google-auto-tagging", SUCCESS)
@@ -248,3 +252,29 @@ def test_its_rows_are_the_cells_django_writes_for_these_columns(alice_client):
     django_rows = [[str(cell) for cell in items_for_result(cl, a, None)] for a in cl.result_list]
     assert [[str(cell) for cell in row] for row in cl.result_rows()] == django_rows
     assert "".join(django_rows[0]) in response.content.decode()
+
+
+@pytest.mark.parametrize("shown_format", [None, "Y-m-d H:i:s"], ids=["locale's", "with seconds"])
+def test_its_times_are_localized_as_django_shows_them_whatever_the_format(
+    monkeypatch, shown_format
+):
+    # The list formats each minute once when the format shows no seconds.
+    from datetime import UTC, datetime
+
+    from django.utils import formats, timezone
+
+    from medialib.admin import _LocalTimes
+
+    if shown_format:
+        monkeypatch.setattr(formats, "get_format", lambda name, *a, **k: shown_format)
+    times = [
+        datetime(2026, 3, 29, 0, 30, 5, tzinfo=UTC),
+        datetime(2026, 3, 29, 0, 30, 59, 999, tzinfo=UTC),
+        datetime(2026, 3, 29, 12, 0, 1, tzinfo=UTC),
+    ]
+    created = _LocalTimes()
+
+    shown = [created(value) for value in times]
+
+    assert shown == [formats.localize(timezone.template_localtime(value)) for value in times]
+    assert (shown[0] == shown[1]) is (shown_format is None)
