@@ -104,6 +104,7 @@ def populate(count: int) -> None:
                     "file_type",
                     "is_private",
                     "current_version_id",
+                    "has_ai_tags",
                     "created_at",
                     "updated_at",
                 ),
@@ -117,6 +118,7 @@ def populate(count: int) -> None:
                         "image" if index % 10 else "non-image",
                         index % 7 == 0,
                         first[AssetVersion] + index,
+                        True,  # three AI tags each, below
                         when[index],
                         when[index],
                     )

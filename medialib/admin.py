@@ -131,7 +131,7 @@ class AssetAITagSourceFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         if value == self.NONE:
-            return queryset.filter(~Exists(AITag.objects.filter(asset_id=OuterRef("pk"))))
+            return queryset.filter(has_ai_tags=False)
         return queryset.filter(Exists(AITag.objects.filter(asset_id=OuterRef("pk"), source=value)))
 
 

@@ -69,6 +69,10 @@ class Asset(models.Model):
     current_version = models.ForeignKey(
         "AssetVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Kept by medialib.services.ai_tags, the one writer of AI tags: the admin's "No AI
+    # tags" filter reads it (a partial index) instead of proving an absence over every
+    # AI tag of the library.
+    has_ai_tags = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -81,6 +85,11 @@ class Asset(models.Model):
             # sort=ASC_UPDATED / DESC_UPDATED of GET /v1/files.
             models.Index(fields=["updated_at"], name="asset_updated_idx"),
             models.Index(fields=["file_type", "created_at"], name="asset_type_created_idx"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(has_ai_tags=False),
+                name="asset_untagged_created_idx",
+            ),
         ]
         # Roles (README "Security model"): the library needs use_library (or staff);
         # writes need the add/change/delete_asset permissions; running an extension,

@@ -60,6 +60,7 @@ def ai_tags_write(
             tag.run_id = run_id
             tag.save(update_fields=["confidence", "run_id"])
     AITag.objects.bulk_create(new_tags)
+    _has_ai_tags_keep(asset, present=True if new_tags or current else None)
 
 
 def ai_tags_remove(*, asset: Asset, names: list[str] | Literal["all"]) -> int:
@@ -71,12 +72,26 @@ def ai_tags_remove(*, asset: Asset, names: list[str] | Literal["all"]) -> int:
     if names != ALL_AI_TAGS:
         tags = tags.filter(name__in=names)
     deleted, _ = tags.delete()
+    if deleted:
+        _has_ai_tags_keep(asset)
     return deleted
 
 
 def ai_tags_copy(*, source: Asset, to_asset: Asset) -> None:
     """Give `to_asset` the AI tags of `source` (a copied file keeps what was found in it)."""
-    AITag.objects.bulk_create(
+    copied = AITag.objects.bulk_create(
         AITag(asset=to_asset, name=tag.name, confidence=tag.confidence, source=tag.source)
         for tag in source.ai_tags.all()
     )
+    if copied:
+        _has_ai_tags_keep(to_asset, present=True)
+
+
+def _has_ai_tags_keep(asset: Asset, *, present: bool | None = None) -> None:
+    """Keep `Asset.has_ai_tags` true to the AI tags: `present` when the caller knows the
+    asset has some (it just wrote them), else read (a removal, or one source's tags
+    replaced by none, may leave another source's)."""
+    if present is None:
+        present = AITag.objects.filter(asset_id=asset.pk).exists()
+    Asset.objects.filter(pk=asset.pk).exclude(has_ai_tags=present).update(has_ai_tags=present)
+    asset.has_ai_tags = present
