@@ -141,6 +141,9 @@ class FailingHook:
     def __init__(self, fail: Callable[[], None]) -> None:
         self.fail = fail
 
+    def content_ready(self, *, mime: str, read: Callable[[], bytes]) -> None:
+        pass
+
     def in_transaction(self, *, asset: Asset, version: AssetVersion) -> None:
         Tag.objects.create(name="written-by-the-hook")
         self.fail()
@@ -169,6 +172,11 @@ def test_the_hook_writes_in_the_change_and_starts_after_it() -> None:
     steps: list[str] = []
 
     class RecordingHook:
+        def content_ready(self, *, mime: str, read: Callable[[], bytes]) -> None:
+            steps.append(
+                f"content ready: {mime}, {len(read())} bytes, {Asset.objects.count()} files"
+            )
+
         def in_transaction(self, *, asset: Asset, version: AssetVersion) -> None:
             steps.append(f"in transaction: {connection.in_atomic_block}")
 
@@ -179,4 +187,8 @@ def test_the_hook_writes_in_the_change_and_starts_after_it() -> None:
         # The test database wraps each test in a transaction; the upload's own is inside it.
         upload(hook=RecordingHook())
 
-    assert steps == ["in transaction: True", "after commit"]
+    assert steps == [
+        f"content ready: image/png, {len(make_image_bytes())} bytes, 0 files",
+        "in transaction: True",
+        "after commit",
+    ]
