@@ -106,6 +106,9 @@ def sign_in(page: Page) -> None:
     page.get_by_label("Password").fill("password")
     page.get_by_label("Password").press("Enter")
     expect(page.get_by_role("heading", name="All files")).to_be_visible()
+    # The heading shows as soon as the HTML is parsed; the deferred app.js that wires the
+    # buttons may still be loading on a busy machine, and a click then does nothing.
+    page.wait_for_load_state("load")
 
 
 def units(page: Page) -> int:
