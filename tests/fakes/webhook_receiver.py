@@ -124,9 +124,20 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], receiver: WebhookReceiver) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        receiver: WebhookReceiver,
+        reserved: socket.socket | None = None,
+    ) -> None:
         self.receiver = receiver
-        super().__init__(address, _Handler)
+        if reserved is None:
+            super().__init__(address, _Handler)
+            return
+        super().__init__(reserved.getsockname(), _Handler, bind_and_activate=False)
+        self.socket.close()
+        self.socket = reserved
+        self.server_activate()
 
     def verify_request(self, request: socket.socket, client_address: object) -> bool:
         with self.receiver.lock:
@@ -136,9 +147,18 @@ class _Server(ThreadingHTTPServer):
 
 class WebhookReceiver:
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        tls: ssl.SSLContext | None = None,
+        reserved: socket.socket | None = None,
     ) -> None:
-        """`tls`: a server context to speak HTTPS with; the SNI names asked for are recorded."""
+        """`tls`: a server context to speak HTTPS with; the SNI names asked for are recorded.
+
+        `reserved`: a socket from `reserve_port()` to start listening on, in place of
+        binding `host` and `port`.
+        """
         self.requests: list[ReceivedRequest] = []
         self.server_names: list[str | None] = []
         self.connections = 0
@@ -147,7 +167,7 @@ class WebhookReceiver:
         self.received = threading.Event()
         self.released = threading.Event()
         self._script: list[Behaviour] = []
-        self._server = _Server((host, port), self)
+        self._server = _Server((host, port), self, reserved)
         self.scheme = "http"
         if tls is not None:
             tls.sni_callback = lambda sock, name, context: self.server_names.append(name)
@@ -197,7 +217,20 @@ class WebhookReceiver:
 
 
 def free_port() -> int:
-    """A loopback port nothing listens on right now (for a receiver that is down)."""
+    """A loopback port nothing listens on right now, for a server started at once."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def reserve_port() -> socket.socket:
+    """A loopback port held for a receiver that is down for a while.
+
+    Bound but not listening, it refuses connections as a stopped receiver does,
+    and no other socket (an outgoing connection's ephemeral port among them) can
+    take it before `WebhookReceiver(reserved=...)` listens on it.
+    """
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock

@@ -6,7 +6,7 @@ import time
 from datetime import timedelta
 
 from medialib.services import api_key_create
-from tests.fakes.webhook_receiver import WebhookReceiver, free_port
+from tests.fakes.webhook_receiver import WebhookReceiver, reserve_port
 from tests.reliability.fastclock import fast_clock
 from tests.reliability.helpers import Client, GatedRemoveBg, png
 from tests.reliability.stack import REPORT, wait_until
@@ -23,7 +23,8 @@ def test_a_receiver_down_six_hours_gets_its_webhook_and_one_never_back_fails_at_
     clock = fast_clock(anchor, SPEED)
     removebg = GatedRemoveBg().start()
     removebg.gate.set()
-    returning_port, gone_port = free_port(), free_port()
+    returning_socket, gone_socket = reserve_port(), reserve_port()
+    returning_port, gone_port = returning_socket.getsockname()[1], gone_socket.getsockname()[1]
     returning = None
     try:
         stack.env.update(
@@ -64,7 +65,7 @@ def test_a_receiver_down_six_hours_gets_its_webhook_and_one_never_back_fails_at_
         )
         back.refresh_from_db()
         assert back.status == "pending" and back.attempts >= 6
-        returning = WebhookReceiver(port=returning_port).start()
+        returning = WebhookReceiver(reserved=returning_socket).start()
         wait_until(
             lambda: WebhookDelivery.objects.get(pk=back.pk).status == "delivered",
             timeout=60,
@@ -81,6 +82,8 @@ def test_a_receiver_down_six_hours_gets_its_webhook_and_one_never_back_fails_at_
     finally:
         if returning is not None:
             returning.stop()
+        returning_socket.close()
+        gone_socket.close()
         removebg.stop()
 
     assert len(returning.requests) == 1

@@ -23,9 +23,9 @@ from tests.fakes.webhook_receiver import (
     answer,
     drip_headers,
     endless_body,
-    free_port,
     hang,
     redirect,
+    reserve_port,
 )
 from webhooks.models import DeliveryAttempt, WebhookDelivery, WebhookSecret
 from webhooks.services import (
@@ -275,9 +275,10 @@ def test_it_bounds_the_whole_exchange_not_each_read(db, receiver, settings):
 
 
 def test_it_records_a_receiver_that_is_down_as_a_failed_attempt(db):
-    delivery = create(f"http://127.0.0.1:{free_port()}/hook")
+    with reserve_port() as down:
+        delivery = create(f"http://127.0.0.1:{down.getsockname()[1]}/hook")
 
-    attempt = delivery_attempt(delivery_id=delivery.pk)
+        attempt = delivery_attempt(delivery_id=delivery.pk)
 
     assert attempt.status_code is None
     assert "refused" in attempt.error.lower()

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from tests.fakes.broker import broker_down
 from tests.fakes.loopback import wait_for
-from tests.fakes.webhook_receiver import WebhookReceiver, answer, free_port, hang
+from tests.fakes.webhook_receiver import WebhookReceiver, answer, hang, reserve_port
 from webhooks.models import WebhookDelivery
 from webhooks.services import delivery_create
 from webhooks.tasks import sweep_due_deliveries
@@ -37,7 +37,8 @@ def test_it_delivers_on_the_retry_after_a_500(celery_worker, receiver):
 
 
 def test_it_sends_a_delivery_written_while_the_broker_was_down(celery_worker, caplog):
-    port = free_port()
+    reserved = reserve_port()
+    port = reserved.getsockname()[1]
     with broker_down(), transaction.atomic():
         delivery = delivery_create(
             url=f"http://127.0.0.1:{port}/hook", event="extension.success", payload={"a": 1}
@@ -53,7 +54,7 @@ def test_it_sends_a_delivery_written_while_the_broker_was_down(celery_worker, ca
     assert wait_for(lambda: delivery.delivery_attempts.exists(), timeout=30)
     assert "refused" in delivery.delivery_attempts.get().error.lower()
 
-    with WebhookReceiver(port=port) as receiver:
+    with WebhookReceiver(reserved=reserved) as receiver:
         assert wait_for(lambda: status_of(delivery) == WebhookDelivery.Status.DELIVERED, timeout=30)
         assert len(receiver.requests) == 1
     assert delivery.attempts == 2
