@@ -23,6 +23,21 @@ from tests.fakes.vision import Reply, google_error
 pytestmark = pytest.mark.django_db
 
 
+def execute_in_thread(run: ExtensionRun) -> threading.Thread:
+    """Execute `run` in a thread of its own, as a second worker would, closing its
+    connection after (the test database cannot be dropped while one is open)."""
+
+    def execute() -> None:
+        try:
+            extension_run_execute(run_id=run.pk)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=execute)
+    thread.start()
+    return thread
+
+
 def test_it_tags_synchronously_and_charges_the_units_once(vision_fake) -> None:
     asset = AssetFactory()
     initial = settings.EXTENSIONS_INITIAL_UNITS
@@ -206,8 +221,7 @@ def test_it_drops_the_result_of_an_attempt_whose_lease_was_taken_over(
     asset = AssetFactory()
     (run,) = runs_request(asset, google(), start=False, overwrite_ai_tags=False)
 
-    first = threading.Thread(target=extension_run_execute, kwargs={"run_id": run.pk})
-    first.start()
+    first = execute_in_thread(run)
     assert wait_for(lambda: len(vision_fake.requests) == 1)
     extension_run_execute(run_id=run.pk)  # takes the run over and finishes it
     first.join()
@@ -271,8 +285,7 @@ def test_a_heartbeat_keeps_a_slow_call_s_short_lease_so_no_one_takes_it_over(
     asset = AssetFactory()
     (run,) = runs_request(asset, google(), start=False)
 
-    slow = threading.Thread(target=extension_run_execute, kwargs={"run_id": run.pk})
-    slow.start()
+    slow = execute_in_thread(run)
     assert wait_for(lambda: len(vision_fake.requests) == 1)
     for _ in range(4):
         time.sleep(0.5)
