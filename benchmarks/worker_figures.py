@@ -90,16 +90,17 @@ def figure_runs_vs_ideal(
                     )
                     started = time.perf_counter()
                     cpu_before = sum(group_cpu_seconds(worker.pid) for worker in workers)
-                ids = [run.pk for run in runs]
-                pending = ExtensionRun.objects.filter(
-                    pk__in=ids, status=ExtensionRun.Status.PENDING
+                # By their id range (written in one transaction, no other runs in this
+                # database): a poll with `pk__in` 1,000 ids took 6 ms of the harness's CPU
+                # and 14 ms in all, every 0.1 s, on the cores the workers use.
+                these = ExtensionRun.objects.filter(
+                    pk__range=(min(run.pk for run in runs), max(run.pk for run in runs))
                 )
+                pending = these.filter(status=ExtensionRun.Status.PENDING)
                 wait_until(lambda: not pending.exists(), timeout=600, interval=0.1)
                 elapsed = time.perf_counter() - started
                 worker_cpu = sum(group_cpu_seconds(w.pid) for w in workers) - cpu_before
-                succeeded = ExtensionRun.objects.filter(
-                    pk__in=ids, status=ExtensionRun.Status.SUCCESS
-                ).count()
+                succeeded = these.filter(status=ExtensionRun.Status.SUCCESS).count()
     ideal = total * latency / concurrency
     figure = ratio_figure(
         "runs_1000_vs_ideal",

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, Field, Model, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.sql import Query
+from django.db.models import Exists, Field, OuterRef, Prefetch, Q, QuerySet
 
+from core.db import model_from_row
 from core.exceptions import NotFound
 from medialib.models import AITag, ApiKey, Asset, AssetTag
 
@@ -168,13 +166,15 @@ def api_key_with_creator(*, prefix: str) -> ApiKey | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    api_key = _from_row(ApiKey, key_fields, row[: len(key_fields)])
+    api_key = model_from_row(ApiKey, key_fields, row[: len(key_fields)])
     user_row = row[len(key_fields) :]
     user_model = ApiKey._meta.get_field("created_by").related_model
     pk_index = user_fields.index(user_model._meta.pk)
     # Assigned even when None, so that reading it later makes no query.
     api_key.created_by = (
-        _from_row(user_model, user_fields, user_row) if user_row[pk_index] is not None else None
+        model_from_row(user_model, user_fields, user_row)
+        if user_row[pk_index] is not None
+        else None
     )
     return api_key
 
@@ -199,15 +199,6 @@ def _api_key_sql(vendor: str) -> str:
         f"ON u.{quote(user_meta.pk.column)} = k.{quote(created_by.column)} "
         f"WHERE k.{quote(ApiKey._meta.get_field('prefix').column)} = %s"
     )
-
-
-def _from_row(model: type[Model], fields: list[Field], values: Sequence[Any]) -> Model:
-    """A model instance from raw column values, converted as the ORM converts them
-    (SQLite's text datetimes and integer booleans), as `Model.objects.raw` does."""
-    compiler = Query(model).get_compiler(connection=connection)
-    converters = compiler.get_converters([f.get_col(model._meta.db_table) for f in fields])
-    (converted,) = compiler.apply_converters([list(values)], converters)
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
 
 
 # Above this many tags and AI tags of the name, a search walks the assets newest first.
