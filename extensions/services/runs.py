@@ -91,7 +91,7 @@ def extension_runs_create(
     """
     version = version or asset.current_version
     runs = [
-        _run_create(
+        _run_build(
             asset=asset,
             version=version,
             request=request,
@@ -101,6 +101,7 @@ def extension_runs_create(
         )
         for request in requests
     ]
+    extension_runs_insert(asset=asset, runs=runs)
     # The ledger entry names the run, so the reservations come after the INSERTs.
     reserving = [run for run in runs if run.units_reserved]
     if reserving:
@@ -121,7 +122,27 @@ def extension_runs_create(
     return runs
 
 
-def _run_create(
+def extension_runs_insert(*, asset: Asset, runs: list[ExtensionRun]) -> None:
+    """INSERT new runs of `asset`, inside the caller's transaction, each the latest of its
+    extension from now on (`ExtensionRun.is_latest`; of two runs of one name, the last).
+
+    The asset's row is locked first, so runs created at the same time for one asset are
+    written one transaction after the other: the runs un-flagged here are the committed
+    ones, and the runs written here get higher ids than all of them.
+    """
+    last_of_name = {run.name: run for run in runs}
+    # Its own transaction when the caller has none.
+    with transaction.atomic(savepoint=False):
+        list(Asset.objects.select_for_update().filter(pk=asset.pk).values_list("pk"))
+        ExtensionRun.objects.filter(asset=asset, name__in=last_of_name, is_latest=True).update(
+            is_latest=False
+        )
+        for run in runs:
+            run.is_latest = run is last_of_name[run.name]
+            run.save()
+
+
+def _run_build(
     *,
     asset: Asset,
     version: AssetVersion | None,
@@ -130,6 +151,7 @@ def _run_create(
     overwrite_ai_tags: bool,
     requested_by,
 ) -> ExtensionRun:
+    """The run of one request, not saved yet (extension_runs_insert writes it)."""
     extension = registry.EXTENSIONS[request.name]
     sync_first = extension.mode == registry.SYNC_FIRST
     run = ExtensionRun(
@@ -160,7 +182,6 @@ def _run_create(
         run.backend = resolved.provider.name
         # Counted as reserved in the INSERT, so a run that gets its units is written once.
         run.units_reserved = extension.units
-    run.save()
     return run
 
 
@@ -280,7 +301,10 @@ def extensions_request(
         raise BadRequest("Choose at least one extension to run.")
     with transaction.atomic():
         runs = []
-        for asset in assets:
+        # In the order of their ids: each asset's row is locked as its runs are written
+        # (extension_runs_insert), and two requests on overlapping assets must not wait
+        # for each other.
+        for asset in sorted(assets, key=lambda asset: asset.pk):
             runs += extension_runs_create(
                 asset=asset,
                 version=asset.current_version,
