@@ -45,8 +45,9 @@ def latest_status_q(*, status: str, name: str = "") -> Q:
     2,000 runs of 200,000) as an EXISTS made PostgreSQL hash every such asset against a
     scan of all assets, for the bounded count and again for the page (45-80 ms on
     100,000 assets); its few asset ids, read once here, are found by primary key.
-    The latest runs are read by their flag (run_latest_status_idx): proving for each run
-    of the status that its extension has no newer run was 11-16 ms of the 33.
+    The latest runs are read by their flag, an index-only scan of run_latest_status_idx:
+    proving for each run of the status that its extension had no newer run took 29 ms
+    (EXPLAIN ANALYZE, 2,000 failed runs of 200,000), the scan 0.7.
     """
     runs = ExtensionRun.objects.filter(is_latest=True, status=status)
     if name:
