@@ -302,8 +302,8 @@ def extensions_request(
     with transaction.atomic():
         runs = []
         # In the order of their ids: each asset's row is locked as its runs are written
-        # (extension_runs_insert), and two requests on overlapping assets must not wait
-        # for each other.
+        # (extension_runs_insert), and two requests on overlapping assets that locked
+        # them in opposite orders would wait for each other (a deadlock).
         for asset in sorted(assets, key=lambda asset: asset.pk):
             runs += extension_runs_create(
                 asset=asset,
