@@ -133,7 +133,10 @@ def extension_runs_insert(*, asset: Asset, runs: list[ExtensionRun]) -> None:
     last_of_name = {run.name: run for run in runs}
     # Its own transaction when the caller has none.
     with transaction.atomic(savepoint=False):
-        list(Asset.objects.select_for_update().filter(pk=asset.pk).values_list("pk"))
+        # FOR NO KEY UPDATE: the writers of one asset take turns, and rows that refer to
+        # the asset (its versions, AI tags) may still be inserted meanwhile.
+        locked = Asset.objects.select_for_update(no_key=True).filter(pk=asset.pk)
+        list(locked.values_list("pk"))
         ExtensionRun.objects.filter(asset=asset, name__in=last_of_name, is_latest=True).update(
             is_latest=False
         )
