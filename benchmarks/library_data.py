@@ -195,7 +195,7 @@ def populate(count: int) -> None:
             )
             _insert(
                 ExtensionRun,
-                ("id", "asset_id", "name", "backend", "status", "created_at"),
+                ("id", "asset_id", "name", "backend", "status", "is_latest", "created_at"),
                 (
                     (
                         first[ExtensionRun] + 2 * index + k,
@@ -203,6 +203,7 @@ def populate(count: int) -> None:
                         name,
                         "local-auto-tagging",
                         status,
+                        True,  # one run of each extension per asset
                         when[index],
                     )
                     for index in indexes

@@ -53,6 +53,11 @@ class ExtensionRun(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Whether this is the latest run of its extension on its asset (the highest id:
+    # extensions.selectors). Kept by extension_runs_insert, the one writer of new runs:
+    # the admin's status filter reads it (a partial index) instead of proving, for each
+    # run of the status, that no newer run of its extension exists.
+    is_latest = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -68,6 +73,12 @@ class ExtensionRun(models.Model):
             ),
             # The latest run of each extension of an asset (extensionStatus).
             models.Index(fields=["asset", "name", "-created_at"], name="run_asset_name_idx"),
+            # The admin's status filter: the assets whose latest run has a status.
+            models.Index(
+                fields=["status", "name", "asset"],
+                condition=Q(is_latest=True),
+                name="run_latest_status_idx",
+            ),
             models.Index(fields=["status", "-created_at"], name="run_status_created_idx"),
             # The admin's date_hierarchy (MIN/MAX and per-day lists of created_at).
             models.Index(fields=["created_at"], name="run_created_idx"),

@@ -18,7 +18,8 @@ from medialib.models import Asset
 # The latest run of each extension of an asset ------------------------------------------
 # One rule for the API's extensionStatus, the UI's badges and the admin: the run with the
 # highest id is the latest. Ids only grow, where two runs may share a created_at (or get
-# them from two web servers whose clocks disagree).
+# them from two web servers whose clocks disagree). `ExtensionRun.is_latest` is the same
+# rule kept by the run writers, for the admin's status filter over the whole library.
 
 
 def latest_runs() -> QuerySet[ExtensionRun]:
@@ -44,13 +45,15 @@ def latest_status_q(*, status: str, name: str = "") -> Q:
     2,000 runs of 200,000) as an EXISTS made PostgreSQL hash every such asset against a
     scan of all assets, for the bounded count and again for the page (45-80 ms on
     100,000 assets); its few asset ids, read once here, are found by primary key.
+    The latest runs are read by their flag, an index-only scan of run_latest_status_idx:
+    proving for each run of the status that its extension had no newer run took 29 ms
+    (EXPLAIN ANALYZE, 2,000 failed runs of 200,000), the scan 0.7.
     """
-    runs = latest_runs().filter(status=status)
+    runs = ExtensionRun.objects.filter(is_latest=True, status=status)
     if name:
         runs = runs.filter(name=name)
-    # An index scan of run_status_created_idx that stops at the bound.
-    matching = ExtensionRun.objects.filter(status=status).order_by()[: RARE_STATUS_RUNS + 1]
-    if matching.count() > RARE_STATUS_RUNS:
+    # An index-only scan of run_latest_status_idx that stops at the bound.
+    if runs.order_by()[: RARE_STATUS_RUNS + 1].count() > RARE_STATUS_RUNS:
         return Q(Exists(runs.filter(asset_id=OuterRef("pk"))))
     asset_ids = sorted(set(runs.order_by().values_list("asset_id", flat=True)))
     if connection.vendor == "postgresql":

@@ -94,7 +94,7 @@ def extension_runs_create(
     """
     version = version or asset.current_version
     runs = [
-        _run_create(
+        _run_build(
             asset=asset,
             version=version,
             request=request,
@@ -104,6 +104,7 @@ def extension_runs_create(
         )
         for request in requests
     ]
+    extension_runs_insert(asset=asset, runs=runs)
     # The ledger entry names the run, so the reservations come after the INSERTs.
     reserving = [run for run in runs if run.units_reserved]
     if reserving:
@@ -124,7 +125,30 @@ def extension_runs_create(
     return runs
 
 
-def _run_create(
+def extension_runs_insert(*, asset: Asset, runs: list[ExtensionRun]) -> None:
+    """INSERT new runs of `asset`, inside the caller's transaction, each the latest of its
+    extension from now on (`ExtensionRun.is_latest`; of two runs of one name, the last).
+
+    The asset's row is locked first, so runs created at the same time for one asset are
+    written one transaction after the other: the runs un-flagged here are the committed
+    ones, and the runs written here get higher ids than all of them.
+    """
+    last_of_name = {run.name: run for run in runs}
+    # Its own transaction when the caller has none.
+    with transaction.atomic(savepoint=False):
+        # FOR NO KEY UPDATE: the writers of one asset take turns, and rows that refer to
+        # the asset (its versions, AI tags) may still be inserted meanwhile.
+        locked = Asset.objects.select_for_update(no_key=True).filter(pk=asset.pk)
+        list(locked.values_list("pk"))
+        ExtensionRun.objects.filter(asset=asset, name__in=last_of_name, is_latest=True).update(
+            is_latest=False
+        )
+        for run in runs:
+            run.is_latest = run is last_of_name[run.name]
+            run.save()
+
+
+def _run_build(
     *,
     asset: Asset,
     version: AssetVersion | None,
@@ -133,6 +157,7 @@ def _run_create(
     overwrite_ai_tags: bool,
     requested_by,
 ) -> ExtensionRun:
+    """The run of one request, not saved yet (extension_runs_insert writes it)."""
     extension = registry.EXTENSIONS[request.name]
     sync_first = extension.mode == registry.SYNC_FIRST
     run = ExtensionRun(
@@ -163,7 +188,6 @@ def _run_create(
         run.backend = resolved.provider.name
         # Counted as reserved in the INSERT, so a run that gets its units is written once.
         run.units_reserved = extension.units
-    run.save()
     return run
 
 
@@ -283,7 +307,10 @@ def extensions_request(
         raise BadRequest("Choose at least one extension to run.")
     with transaction.atomic():
         runs = []
-        for asset in assets:
+        # In the order of their ids: each asset's row is locked as its runs are written
+        # (extension_runs_insert), and two requests on overlapping assets that locked
+        # them in opposite orders would wait for each other (a deadlock).
+        for asset in sorted(assets, key=lambda asset: asset.pk):
             runs += extension_runs_create(
                 asset=asset,
                 version=asset.current_version,

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from extensions.models import ExtensionRun
+from extensions.services import extension_runs_insert
 from medialib.models import Asset
 from medialib.services import upload_file
 from tests.factories import UserFactory, make_image_bytes
@@ -78,8 +79,11 @@ def upload(name: str, *, content: bytes | None = None, **options) -> Asset:
 
 
 def run_of(asset: Asset, name: str, status: str, **fields) -> ExtensionRun:
-    """A run as the engine leaves it, for pages that only show runs."""
-    return ExtensionRun.objects.create(
+    """A run as the engine leaves it, for pages that only show runs.
+
+    Written by the service that keeps the latest-run flag the status filter reads.
+    """
+    run = ExtensionRun(
         asset=asset,
         version=asset.current_version,
         name=name,
@@ -87,6 +91,8 @@ def run_of(asset: Asset, name: str, status: str, **fields) -> ExtensionRun:
         status=status,
         **fields,
     )
+    extension_runs_insert(asset=asset, runs=[run])
+    return run
 
 
 def wait_until(predicate: Callable[[], bool], *, timeout: float = 120.0) -> None:

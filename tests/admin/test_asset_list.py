@@ -132,6 +132,34 @@ def test_it_filters_by_the_latest_status_of_an_extension(alice_client, monkeypat
     assert changelist_names(with_remove_bg) == ["broken.png"]
 
 
+@pytest.mark.parametrize("rare_up_to", [5_000, 0], ids=["by primary key", "tested per asset"])
+def test_a_newer_run_hides_an_older_status_of_its_own_extension_only(
+    alice_client, monkeypatch, rare_up_to
+):
+    monkeypatch.setattr(extension_selectors, "RARE_STATUS_RUNS", rare_up_to)
+    tagging_failed = upload("tagging-failed.png")
+    run_of(tagging_failed, "google-auto-tagging", FAILED)
+    # Newer, but of another extension: the failed tagging run is still its latest.
+    run_of(tagging_failed, "remove-bg", SUCCESS, backend="local-remove-bg")
+    retried = upload("retried.png")
+    run_of(retried, "remove-bg", FAILED, backend="local-remove-bg")
+    run_of(retried, "remove-bg", PENDING, backend="local-remove-bg")
+    run_of(retried, "google-auto-tagging", SUCCESS)
+
+    def listed(**params: str) -> list[str]:
+        return sorted(changelist_names(alice_client.get(URL, params)))
+
+    assert listed(extension_status="failed") == ["tagging-failed.png"]
+    assert listed(extension="google-auto-tagging", extension_status="failed") == [
+        "tagging-failed.png"
+    ]
+    assert listed(extension="remove-bg", extension_status="failed") == []
+    assert listed(extension_status="pending") == ["retried.png"]
+    assert listed(extension="google-auto-tagging", extension_status="pending") == []
+    assert listed(extension_status="success") == ["retried.png", "tagging-failed.png"]
+    assert listed(extension="remove-bg", extension_status="success") == ["tagging-failed.png"]
+
+
 def test_it_searches_by_name_tag_and_ai_tag_without_duplicates(alice_client):
     cat = upload("cat-photo.png", tags=["cat", "pets"])
     ai_tag(cat, "Cat")

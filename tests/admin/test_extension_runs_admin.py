@@ -109,6 +109,23 @@ def test_it_retries_failed_runs_through_a_worker(alice_client, celery_worker):
 
 
 @pytest.mark.django_db
+def test_a_retried_run_becomes_the_latest_the_status_filter_reads(alice_client):
+    asset = upload("retry.png")
+    failed = run_of(asset, "google-auto-tagging", FAILED)
+    other = run_of(asset, "remove-bg", SUCCESS, backend="local-remove-bg")
+
+    alice_client.post(
+        URL, {"action": "retry_failed_runs", "index": "0", "_selected_action": [failed.pk]}
+    )
+
+    new_run = ExtensionRun.objects.exclude(pk__in=[failed.pk, other.pk]).get()
+    latest = ExtensionRun.objects.filter(asset=asset, is_latest=True).values_list("pk", flat=True)
+    assert sorted(latest) == [other.pk, new_run.pk]
+    assets_failed = alice_client.get("/admin/medialib/asset/", {"extension_status": "failed"})
+    assert list(assets_failed.context["cl"].result_list) == []
+
+
+@pytest.mark.django_db
 def test_it_refuses_the_retry_to_staff_without_the_rerun_permission(bob_client):
     failed = run_of(upload("a.png"), "google-auto-tagging", FAILED)
 

@@ -15,6 +15,7 @@ from extensions.selectors import (
     latest_extension_statuses,
     latest_runs,
 )
+from extensions.services import extension_runs_insert
 from medialib.models import Asset
 from tests.factories import AssetFactory, UserFactory
 
@@ -27,13 +28,14 @@ def runs_in_one_second(asset: Asset) -> tuple[ExtensionRun, ExtensionRun]:
     second = timezone.now().replace(microsecond=0)
     runs = []
     for status, offset in (("failed", 900_000), ("success", 100_000)):
-        run = ExtensionRun.objects.create(
+        run = ExtensionRun(
             asset=asset,
             version=asset.current_version,
             name="remove-bg",
             backend="local-remove-bg",
             status=status,
         )
+        extension_runs_insert(asset=asset, runs=[run])
         ExtensionRun.objects.filter(pk=run.pk).update(
             created_at=second + timedelta(microseconds=offset)
         )

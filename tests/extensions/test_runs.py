@@ -72,8 +72,9 @@ def test_a_run_finished_in_the_request_is_written_once_and_not_read_again(vision
         for query in queries.captured_queries
         if '"extensions_extensionrun"' in query["sql"]
     ]
-    # Created with its reservation, claimed and finished on the run in hand.
-    assert statements == ["INSERT", "UPDATE", "UPDATE"]
+    # The asset's previous latest run un-flagged, then the run created with its
+    # reservation, claimed and finished on the run in hand.
+    assert statements == ["UPDATE", "INSERT", "UPDATE", "UPDATE"]
     stored = ExtensionRun.objects.get(pk=run.pk)
     assert _row(run) == _row(stored)
     assert run.status == ExtensionRun.Status.SUCCESS

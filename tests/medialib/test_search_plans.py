@@ -94,6 +94,32 @@ def test_the_admin_search_finds_a_name_part_a_file_id_a_tag_and_an_ai_tag_once()
     assert list(search(Asset.objects.all(), by_tag.file_id)) == [by_tag]
 
 
+def test_the_admin_search_leaves_out_the_tag_lookups_that_match_nothing(monkeypatch):
+    # PostgreSQL guesses 400 assets for each tag of the name it cannot rule out, and
+    # hashed a scan of every asset for the page of a name no tag has.
+    by_name = AssetFactory(name="image4242.png")
+    by_tag = tagged(1, tag="red")[0]
+    search = site._registry[Asset].search
+
+    by_name_only = search(Asset.objects.all(), "image4242")
+    by_tag_only = search(Asset.objects.all(), "red")
+
+    assert "MEDIALIB_ASSETTAG" not in sql_of(by_name_only)
+    assert "MEDIALIB_AITAG" not in sql_of(by_name_only)
+    assert list(by_name_only) == [by_name]
+    assert "MEDIALIB_ASSETTAG" in sql_of(by_tag_only)
+    assert "MEDIALIB_AITAG" not in sql_of(by_tag_only)
+    assert list(by_tag_only) == [by_tag]
+    assert list(search(Asset.objects.all(), by_tag.file_id)) == [by_tag]
+    # A frequent name tests each asset walked against the lookups that found some.
+    monkeypatch.setattr(selectors, "FREQUENT_TAG_MATCHES", 2)
+    ai_tagged = tagged(3, ai_tag="cat")
+    frequent = search(Asset.objects.all(), "cat")
+    assert "MEDIALIB_ASSETTAG" not in sql_of(frequent)
+    assert sql_of(frequent).count("EXISTS") == 1
+    assert set(frequent) == set(ai_tagged)
+
+
 def explain(queryset) -> str:
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
@@ -163,7 +189,7 @@ def test_elsewhere_a_frequent_tag_is_probed_by_equality(monkeypatch):
     # SQLite probes an equality through the index; the range PostgreSQL needs made its
     # bounded count scan (1.9 s on 5,000 assets).
     monkeypatch.setattr(selectors, "FREQUENT_TAG_MATCHES", 2)
-    tagged(3, ai_tag="cat")
+    tagged(3, tag="cat", ai_tag="cat")
 
     sql = sql_of(site._registry[Asset].search(Asset.objects.all(), "cat"))
 
