@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from extensions.models import ExtensionRun
 from tests.factories import make_image_bytes
@@ -25,10 +26,15 @@ class VisionAfterRemoveBg(FakeVision):
     """Vision that answers after the file's remove-bg run has finished on the worker."""
 
     def answer(self, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
-        self.remove_bg_finished = wait_for(
-            lambda: ExtensionRun.objects.filter(name="remove-bg", status="success").exists(),
-            timeout=20,
-        )
+        try:
+            self.remove_bg_finished = wait_for(
+                lambda: ExtensionRun.objects.filter(name="remove-bg", status="success").exists(),
+                timeout=20,
+            )
+        finally:
+            # The fake's request thread must not keep a connection to the test database,
+            # which could not be dropped at the end of the run.
+            connection.close()
         return super().answer(path, headers, body)
 
 

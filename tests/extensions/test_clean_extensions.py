@@ -144,6 +144,7 @@ def test_it_takes_a_whole_float_as_max_tags() -> None:
         ),
     ],
 )
+@pytest.mark.django_db  # a saved extension's id is looked up
 def test_it_refuses_invalid_extensions_naming_item_and_field(raw, expected) -> None:
     with pytest.raises(BadRequest) as caught:
         clean_extensions(raw)
