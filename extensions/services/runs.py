@@ -133,6 +133,8 @@ def extension_runs_insert(*, asset: Asset, runs: list[ExtensionRun]) -> None:
     written one transaction after the other: the runs un-flagged here are the committed
     ones, and the runs written here get higher ids than all of them.
     """
+    if not runs:
+        return  # nothing to write: no lock on the asset's row
     last_of_name = {run.name: run for run in runs}
     # Its own transaction when the caller has none.
     with transaction.atomic(savepoint=False):
@@ -518,7 +520,10 @@ def _run_conclude(*, run: ExtensionRun, token: str, call: Future) -> ExtensionRu
 
 
 def _claimable(now: datetime) -> Q:
-    """Runs whose lease (if any) has expired and whose next attempt is due."""
+    """Runs whose lease (if any) has expired and whose next attempt is due.
+
+    `_claim_sql` writes the same conditions in SQL: a change here goes there too.
+    """
     return Q(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)) & Q(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + timedelta(seconds=1))
     )
