@@ -215,6 +215,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests with a real worker use the database from several threads: a file (WAL, busy
     # timeout) waits for a writer, where the shared in-memory one fails "table is locked".
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side binding lets psycopg prepare what a connection runs again (from its
+    # fifth time): PostgreSQL then skips parsing it, and planning it once it judges its
+    # generic plan as good, a third of its CPU per upload or run (`make bench`'s search
+    # and admin figures, the skewed queries, did not move). A pooler in transaction mode
+    # (PgBouncer) cannot keep prepared statements: DATABASE_PREPARED_STATEMENTS=false.
+    _prepared = env_bool("DATABASE_PREPARED_STATEMENTS", True)
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": _prepared,
+        "prepare_threshold": 5 if _prepared else None,
+    }
 if env_str("TEST_DATABASE_NAME"):
     # Lets several test runs share one PostgreSQL server without colliding.
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}
