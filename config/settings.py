@@ -222,10 +222,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # and admin figures, the skewed queries, did not move). A pooler in transaction mode
     # (PgBouncer) cannot keep prepared statements: DATABASE_PREPARED_STATEMENTS=false.
     _prepared = env_bool("DATABASE_PREPARED_STATEMENTS", True)
-    DATABASES["default"]["OPTIONS"] = {
-        "server_side_binding": _prepared,
-        "prepare_threshold": 5 if _prepared else None,
-    }
+    # Added to the options the URL carries (?sslmode=require...), not in their place.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=_prepared, prepare_threshold=5 if _prepared else None
+    )
 if env_str("TEST_DATABASE_NAME"):
     # Lets several test runs share one PostgreSQL server without colliding.
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME")}

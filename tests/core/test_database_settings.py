@@ -49,6 +49,13 @@ def test_postgresql_prepares_statements_unless_turned_off() -> None:
     assert off == {"server_side_binding": False, "prepare_threshold": None}
 
 
+def test_the_options_of_the_database_url_are_kept() -> None:
+    url = "postgres://someone@db.invalid:5432/media?sslmode=require"
+    options = _options_for({"DATABASE_URL": url})
+    assert options["sslmode"] == "require"
+    assert options["server_side_binding"] is True
+
+
 @pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
 def test_a_statement_run_again_is_prepared_by_postgresql() -> None:
