@@ -1,4 +1,5 @@
-"""Model instances read from the raw rows of statements built once per process."""
+"""Statements built once per process: their column names, and model instances read from
+their raw rows."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
 from django.db.models.sql import Query
 
@@ -34,3 +35,9 @@ def model_from_row(model: type[Model], fields: Sequence[Field], values: Sequence
             value = converter(value, expression, connection)
         converted[position] = value
     return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+def column_sql(model: type[Model], name: str) -> str:
+    """The quoted column of `model`'s field `name`: only the models' own names go into
+    the SQL of such statements, every value is a parameter."""
+    return connection.ops.quote_name(model._meta.get_field(name).column)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Exists, Field, OuterRef, Prefetch, Q, QuerySet
 
-from core.db import model_from_row
+from core.db import column_sql, model_from_row
 from core.exceptions import NotFound
 from medialib.models import AITag, ApiKey, Asset, AssetTag
 
@@ -197,7 +197,7 @@ def _api_key_sql(vendor: str) -> str:
         f"SELECT {', '.join(columns)} FROM {quote(ApiKey._meta.db_table)} k "  # noqa: S608
         f"LEFT JOIN {quote(user_meta.db_table)} u "
         f"ON u.{quote(user_meta.pk.column)} = k.{quote(created_by.column)} "
-        f"WHERE k.{quote(ApiKey._meta.get_field('prefix').column)} = %s"
+        f"WHERE k.{column_sql(ApiKey, 'prefix')} = %s"
     )
 
 

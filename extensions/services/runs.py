@@ -41,7 +41,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from core import events
-from core.db import model_from_row
+from core.db import column_sql, model_from_row
 from core.exceptions import ApplicationError, BadRequest, Conflict
 from extensions import registry
 from extensions.events import ExtensionRunFinished
@@ -591,20 +591,16 @@ def _claim_sql(vendor: str) -> tuple[str, str]:
     quote = connection.ops.quote_name
     run_fields, asset_fields, version_fields = _claim_columns()
     run_meta, asset_meta, version_meta = ExtensionRun._meta, Asset._meta, AssetVersion._meta
-
-    def column(meta, name: str) -> str:
-        return quote(meta.get_field(name).column)
-
-    lease_expires_at = column(run_meta, "lease_expires_at")
-    next_attempt_at = column(run_meta, "next_attempt_at")
-    started_at = column(run_meta, "started_at")
-    attempts = column(run_meta, "attempts")
+    lease_expires_at = column_sql(ExtensionRun, "lease_expires_at")
+    next_attempt_at = column_sql(ExtensionRun, "next_attempt_at")
+    started_at = column_sql(ExtensionRun, "started_at")
+    attempts = column_sql(ExtensionRun, "attempts")
     # Only the models' own table and column names, quoted; every value is a parameter.
     claim = (
         f"UPDATE {quote(run_meta.db_table)} SET "  # noqa: S608
-        f"{column(run_meta, 'lease_owner')} = %s, {lease_expires_at} = %s, "
+        f"{column_sql(ExtensionRun, 'lease_owner')} = %s, {lease_expires_at} = %s, "
         f"{attempts} = {attempts} + 1, {started_at} = COALESCE({started_at}, %s) "
-        f"WHERE {quote(run_meta.pk.column)} = %s AND {column(run_meta, 'status')} = %s "
+        f"WHERE {quote(run_meta.pk.column)} = %s AND {column_sql(ExtensionRun, 'status')} = %s "
         f"AND ({lease_expires_at} IS NULL OR {lease_expires_at} < %s) "
         f"AND ({next_attempt_at} IS NULL OR {next_attempt_at} <= %s) "
         f"RETURNING {', '.join(quote(f.column) for f in run_fields)}"
@@ -614,7 +610,7 @@ def _claim_sql(vendor: str) -> tuple[str, str]:
     load = (
         f"SELECT {', '.join(columns)} FROM {quote(asset_meta.db_table)} a "  # noqa: S608
         f"LEFT JOIN {quote(version_meta.db_table)} v ON v.{quote(version_meta.pk.column)} = "
-        f"COALESCE(%s, a.{column(asset_meta, 'current_version')}) "
+        f"COALESCE(%s, a.{column_sql(Asset, 'current_version')}) "
         f"WHERE a.{quote(asset_meta.pk.column)} = %s"
     )
     return claim, load
@@ -884,10 +880,7 @@ def _success_sql(vendor: str, names: tuple[str, ...]) -> str:
     """The UPDATE of `_run_mark_success` for the fields `names`."""
     quote = connection.ops.quote_name
     meta = ExtensionRun._meta
-
-    def column(name: str) -> str:
-        return quote(meta.get_field(name).column)
-
+    column = functools.partial(column_sql, ExtensionRun)
     assignments = ", ".join(f"{column(name)} = %s" for name in names)
     # Only the model's own table and column names, quoted; every value is a parameter.
     return (

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Field
 from django.utils import timezone
 
+from core.db import column_sql
 from medialib.models import AITag, Asset
 
 ALL_AI_TAGS: Literal["all"] = "all"
@@ -142,13 +143,13 @@ def _statements(vendor: str) -> _Statements:
     # Only the models' own table and column names, quoted; every value is a parameter.
     return _Statements(
         lock=(
-            f"SELECT {quote(asset.get_field('has_ai_tags').column)} "  # noqa: S608
+            f"SELECT {column_sql(Asset, 'has_ai_tags')} "  # noqa: S608
             f"FROM {quote(asset.db_table)} WHERE {quote(asset.pk.column)} = %s{lock}"
         ),
         delete=(
             f"DELETE FROM {quote(tag.db_table)} "  # noqa: S608
-            f"WHERE {quote(tag.get_field('asset').column)} = %s "
-            f"AND {quote(tag.get_field('source').column)} = %s"
+            f"WHERE {column_sql(AITag, 'asset')} = %s "
+            f"AND {column_sql(AITag, 'source')} = %s"
         ),
         insert=(
             f"INSERT INTO {quote(tag.db_table)} "  # noqa: S608
