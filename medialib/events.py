@@ -137,8 +137,11 @@ class ChangeHook(Protocol):
         """Start work on an upload's validated bytes before they are stored (called once,
         by uploads only). `read()` returns them; call it before returning, if at all."""
 
-    def in_transaction(self, *, asset: Asset, version: AssetVersion) -> None:
-        """Write rows atomically with the change (called once, after the change's rows)."""
+    def in_transaction(self, *, asset: Asset, version: AssetVersion, created: bool = False) -> None:
+        """Write rows atomically with the change (called once, after the change's rows).
+
+        `created`: the change created the asset (an upload of a new file), so no other
+        transaction can see its row yet."""
 
     def after_commit(self) -> None:
         """Start what reaches outside the database (called once the change is committed).

@@ -84,13 +84,15 @@ def extension_runs_create(
     overwrite_ai_tags: bool = True,
     requested_by=None,
     account: UnitAccount | None = None,
+    asset_created: bool = False,
 ) -> list[ExtensionRun]:
     """Create one run per request INSIDE the caller's transaction, reserving units.
 
     A run that cannot start is created `failed` at once, with nothing charged:
     `insufficient_units`, `unsupported_file` (e.g. auto-tagging a PDF) or
     `not_configured` (no provider can serve the name on this server). `account` is the
-    unit account when the caller has read it already.
+    unit account when the caller has read it already; `asset_created` as for
+    `extension_runs_insert`.
     """
     version = version or asset.current_version
     runs = [
@@ -104,7 +106,7 @@ def extension_runs_create(
         )
         for request in requests
     ]
-    extension_runs_insert(asset=asset, runs=runs)
+    extension_runs_insert(asset=asset, runs=runs, asset_created=asset_created)
     # The ledger entry names the run, so the reservations come after the INSERTs.
     reserving = [run for run in runs if run.units_reserved]
     if reserving:
@@ -125,26 +127,31 @@ def extension_runs_create(
     return runs
 
 
-def extension_runs_insert(*, asset: Asset, runs: list[ExtensionRun]) -> None:
+def extension_runs_insert(
+    *, asset: Asset, runs: list[ExtensionRun], asset_created: bool = False
+) -> None:
     """INSERT new runs of `asset`, inside the caller's transaction, each the latest of its
     extension from now on (`ExtensionRun.is_latest`; of two runs of one name, the last).
 
     The asset's row is locked first, so runs created at the same time for one asset are
     written one transaction after the other: the runs un-flagged here are the committed
-    ones, and the runs written here get higher ids than all of them.
+    ones, and the runs written here get higher ids than all of them. `asset_created`:
+    the caller's transaction created the asset, so no other transaction can see it yet
+    and it has no runs to un-flag: neither statement is made (two of an upload's).
     """
     if not runs:
         return  # nothing to write: no lock on the asset's row
     last_of_name = {run.name: run for run in runs}
     # Its own transaction when the caller has none.
     with transaction.atomic(savepoint=False):
-        # FOR NO KEY UPDATE: the writers of one asset take turns, and rows that refer to
-        # the asset (its versions, AI tags) may still be inserted meanwhile.
-        locked = Asset.objects.select_for_update(no_key=True).filter(pk=asset.pk)
-        list(locked.values_list("pk"))
-        ExtensionRun.objects.filter(asset=asset, name__in=last_of_name, is_latest=True).update(
-            is_latest=False
-        )
+        if not asset_created:
+            # FOR NO KEY UPDATE: the writers of one asset take turns, and rows that refer
+            # to the asset (its versions, AI tags) may still be inserted meanwhile.
+            locked = Asset.objects.select_for_update(no_key=True).filter(pk=asset.pk)
+            list(locked.values_list("pk"))
+            ExtensionRun.objects.filter(asset=asset, name__in=last_of_name, is_latest=True).update(
+                is_latest=False
+            )
         for run in runs:
             run.is_latest = run is last_of_name[run.name]
             run.save()
@@ -922,7 +929,7 @@ class ExtensionRuns:
             requests=self.requests, mime=mime, read=read, balance=self.account.balance
         )
 
-    def in_transaction(self, *, asset: Asset, version: AssetVersion) -> None:
+    def in_transaction(self, *, asset: Asset, version: AssetVersion, created: bool = False) -> None:
         self.runs = extension_runs_create(
             asset=asset,
             version=version,
@@ -931,6 +938,7 @@ class ExtensionRuns:
             overwrite_ai_tags=self.overwrite_ai_tags,
             requested_by=self.requested_by,
             account=self.account,
+            asset_created=created,
         )
 
     def after_commit(self) -> None:

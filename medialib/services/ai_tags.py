@@ -52,7 +52,9 @@ def ai_tags_write(
         # transaction at a time. The flag read comes back as 0 or 1 on SQLite.
         cursor.execute(statements.lock, [asset.pk])
         (flagged,) = cursor.fetchone()
-        if replace:
+        # The flag is kept true to the tags by every writer (here, under this lock): an
+        # asset without it has none to replace, as every newly tagged upload.
+        if replace and flagged:
             cursor.execute(statements.delete, [asset.pk, source])
     current: dict[str, AITag] = (
         {}

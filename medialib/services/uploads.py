@@ -191,7 +191,7 @@ def upload_file(
                         )
                     )
                 if hook is not None:
-                    hook.in_transaction(asset=asset, version=version)
+                    hook.in_transaction(asset=asset, version=version, created=not overwriting)
     except IntegrityError:
         if not Asset.objects.filter(file_path=file_path).exists():
             raise

@@ -80,6 +80,51 @@ def test_a_run_finished_in_the_request_is_written_once_and_not_read_again(vision
     assert run.status == ExtensionRun.Status.SUCCESS
 
 
+def _statements_on(queries: CaptureQueriesContext, table: str) -> list[str]:
+    return [q["sql"].split()[0] for q in queries.captured_queries if f'"{table}"' in q["sql"]]
+
+
+def test_a_new_file_s_runs_are_written_with_no_lock_un_flagging_or_tag_removal(
+    vision_fake,
+) -> None:
+    from extensions.services import ExtensionRuns, clean_extensions
+    from medialib.services.uploads import upload_file
+
+    def upload(**options) -> tuple[ExtensionRun, CaptureQueriesContext]:
+        hook = ExtensionRuns(requests=clean_extensions(google(max_tags=2)))
+        with CaptureQueriesContext(connection) as queries:
+            asset = upload_file(file=make_image_bytes(), hook=hook, **options).asset
+        (run,) = hook.runs
+        assert run.status == ExtensionRun.Status.SUCCESS
+        assert [name for name, _, _ in tags(asset)] == ["Cat", "Whiskers"]
+        return run, queries
+
+    first, queries = upload(file_name="new.png", use_unique_file_name=False)
+
+    # No other transaction could see the asset, nor had it runs or AI tags: the run is
+    # inserted, claimed and finished, and the asset's row is read for the path, written
+    # and locked once, by the tags' write (which sets its has_ai_tags).
+    assert _statements_on(queries, "extensions_extensionrun") == ["INSERT", "UPDATE", "UPDATE"]
+    assert "DELETE" not in _statements_on(queries, "medialib_aitag")
+    assert _statements_on(queries, "medialib_asset") == [
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+        "SELECT",
+        "UPDATE",
+    ]
+
+    # A new version of the same file keeping its AI tags: the runs of an asset others
+    # can see are written under its lock, its latest run un-flagged, its tags replaced.
+    second, queries = upload(
+        file_name="new.png", use_unique_file_name=False, overwrite_ai_tags=False
+    )
+    assert _statements_on(queries, "extensions_extensionrun")[:2] == ["UPDATE", "INSERT"]
+    assert "DELETE" in _statements_on(queries, "medialib_aitag")
+    first.refresh_from_db()
+    assert (first.is_latest, second.is_latest) == (False, True)
+
+
 def _row(run: ExtensionRun) -> dict:
     return {field.attname: getattr(run, field.attname) for field in run._meta.concrete_fields}
 
