@@ -144,7 +144,7 @@ class FailingHook:
     def content_ready(self, *, mime: str, read: Callable[[], bytes]) -> None:
         pass
 
-    def in_transaction(self, *, asset: Asset, version: AssetVersion) -> None:
+    def in_transaction(self, *, asset: Asset, version: AssetVersion, created: bool = False) -> None:
         Tag.objects.create(name="written-by-the-hook")
         self.fail()
 
@@ -177,8 +177,10 @@ def test_the_hook_writes_in_the_change_and_starts_after_it() -> None:
                 f"content ready: {mime}, {len(read())} bytes, {Asset.objects.count()} files"
             )
 
-        def in_transaction(self, *, asset: Asset, version: AssetVersion) -> None:
-            steps.append(f"in transaction: {connection.in_atomic_block}")
+        def in_transaction(
+            self, *, asset: Asset, version: AssetVersion, created: bool = False
+        ) -> None:
+            steps.append(f"in transaction: {connection.in_atomic_block}, created: {created}")
 
         def after_commit(self) -> None:
             steps.append("after commit")
@@ -189,6 +191,6 @@ def test_the_hook_writes_in_the_change_and_starts_after_it() -> None:
 
     assert steps == [
         f"content ready: image/png, {len(make_image_bytes())} bytes, 0 files",
-        "in transaction: True",
+        "in transaction: True, created: True",
         "after commit",
     ]
