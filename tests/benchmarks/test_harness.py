@@ -8,6 +8,7 @@ import pytest
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
+from rest_framework.test import APIClient
 
 from benchmarks.harness import absolute_figure, percentile, ratio_figure, write_results
 
@@ -46,6 +47,23 @@ def test_the_bare_upload_baseline_stores_the_bytes_as_sent():
     response = Client().post(
         "/bench/bare-upload", {"file": SimpleUploadedFile("a.jpg", b"\xff\xd8 bytes")}
     )
+    assert response.status_code == 200
+    with storages["default"].open(response.json()["name"]) as stored:
+        assert stored.read() == b"\xff\xd8 bytes"
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF="benchmarks.bench_urls")
+def test_the_framework_upload_stores_the_bytes_behind_the_api_s_key_check(api_client):
+    def post(client):
+        return client.post(
+            "/bench/framework-upload",
+            {"file": SimpleUploadedFile("a.jpg", b"\xff\xd8 bytes")},
+            format="multipart",
+        )
+
+    assert post(APIClient()).status_code == 401
+    response = post(api_client)
     assert response.status_code == 200
     with storages["default"].open(response.json()["name"]) as stored:
         assert stored.read() == b"\xff\xd8 bytes"
