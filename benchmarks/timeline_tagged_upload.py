@@ -26,10 +26,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent))
-
-from run import auth_header, bench_database_url, server_env  # noqa: E402  (a sibling)
 
 # (module, owner within it or "", function, step name, timed on entry too)
 STEPS = (
@@ -97,6 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--uploads", type=int, default=40, help="of each kind, after 5 warm-ups")
     args = parser.parse_args()
+    sys.path[:0] = [str(HERE), str(HERE.parent)]
+    from run import auth_header, bench_database_url, server_env  # a sibling module
+
     var_dir = Path(tempfile.mkdtemp(prefix="medialib-timeline-"))
     database_url, drop_database = bench_database_url(var_dir)
     os.environ.update(server_env(var_dir, database_url))
@@ -117,7 +116,9 @@ def main() -> None:
         timeline = Timeline()
         instrument(timeline)
         content = photo_like()
-        extensions = json.dumps([{"name": "google-auto-tagging", "maxTags": 10, "minConfidence": 50}])
+        extensions = json.dumps(
+            [{"name": "google-auto-tagging", "maxTags": 10, "minConfidence": 50}]
+        )
         kinds = {"plain": {}, "tagged": {"extensions": extensions}}
         marks: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
         warm_up = 5
