@@ -12,6 +12,7 @@ the upload's own work.
 """
 
 from django.core.files.storage import storages
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
@@ -24,12 +25,15 @@ from config.urls import urlpatterns as product_urlpatterns
 from medialib.api.auth import ApiKeyAuthentication
 
 
+def _store(upload: UploadedFile, folder: str) -> str:
+    """Store the posted file as is; its stored name."""
+    return storages["default"].save(f"{folder}/{upload.name}", upload)
+
+
 @csrf_exempt
 def bare_upload(request: HttpRequest) -> JsonResponse:
     """Store the posted `file` as is and answer its stored name."""
-    upload = request.FILES["file"]
-    name = storages["default"].save(f"bench-bare/{upload.name}", upload)
-    return JsonResponse({"name": name})
+    return JsonResponse({"name": _store(request.FILES["file"], "bench-bare")})
 
 
 class FrameworkUpload(APIView):
@@ -41,9 +45,7 @@ class FrameworkUpload(APIView):
     required_permissions = {"POST": ("medialib.add_asset",)}
 
     def post(self, request: Request) -> Response:
-        upload = request.data["file"]
-        name = storages["default"].save(f"bench-framework/{upload.name}", upload)
-        return Response({"name": name})
+        return Response({"name": _store(request.data["file"], "bench-framework")})
 
 
 urlpatterns = [

@@ -16,6 +16,7 @@ its model and its face search.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import statistics
@@ -72,19 +73,16 @@ class Timeline:
 
 
 def instrument(timeline: Timeline) -> None:
-    import importlib
-
     from extensions.providers import local_tagging
 
     for module_name, owner_name, name, step, on_entry in STEPS:
         module = importlib.import_module(module_name)
         owner = getattr(module, owner_name) if owner_name else module
         setattr(owner, name, timeline.wrap(getattr(owner, name), step, on_entry))
+    # The tagger as a step, and its cost with the model's (in its thread) and the face
+    # search's (in one of its own): thread CPU, so the request's thread does not count.
     tagger = local_tagging.LocalAutoTagger
-    tagger.run = timeline.wrap(tagger.run, "tagger", on_entry=True)
-    # The whole tagger's wall time; the model in the tagger's thread, the face search in
-    # its own (thread CPU times, so the request's thread does not count).
-    tagger.run = timeline.wrap_cost(tagger.run, "tagger")
+    tagger.run = timeline.wrap_cost(timeline.wrap(tagger.run, "tagger", on_entry=True), "tagger")
     for name in ("_classify", "_face_confidence"):
         setattr(local_tagging, name, timeline.wrap_cost(getattr(local_tagging, name), name))
 
@@ -134,10 +132,12 @@ def main() -> None:
                 if index >= warm_up:
                     marks[kind].append(timeline.marks)
         for kind, runs in marks.items():
-            steps = sorted(runs[0], key=runs[0].get)
+            # A run the budget sent to a worker has no "finished": a median of those that do.
             medians = {
-                step: round(statistics.median(run[step] for run in runs), 1) for step in steps
+                step: round(statistics.median(run[step] for run in runs if step in run), 1)
+                for step in {step for run in runs for step in run}
             }
+            medians = dict(sorted(medians.items(), key=lambda item: item[1]))
             print(f"{kind}: {medians}")
         for name, calls in timeline.calls.items():
             walls, cpus = zip(*calls[warm_up:], strict=True)

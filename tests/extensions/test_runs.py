@@ -61,27 +61,28 @@ def test_it_tags_synchronously_and_charges_the_units_once(vision_fake) -> None:
     assert request.headers["x-goog-api-key"] == "fake-vision-key"
 
 
+def _statements_on(queries: CaptureQueriesContext, table: str) -> list[str]:
+    """The first word of each statement that names `table`, in order."""
+    return [q["sql"].split()[0] for q in queries.captured_queries if f'"{table}"' in q["sql"]]
+
+
 def test_a_run_finished_in_the_request_is_written_once_and_not_read_again(vision_fake) -> None:
     asset = AssetFactory()
 
     with CaptureQueriesContext(connection) as queries:
         (run,) = runs_request(asset, google(min_confidence=0, max_tags=10))
 
-    statements = [
-        query["sql"].split()[0]
-        for query in queries.captured_queries
-        if '"extensions_extensionrun"' in query["sql"]
-    ]
     # The asset's previous latest run un-flagged, then the run created with its
     # reservation, claimed and finished on the run in hand.
-    assert statements == ["UPDATE", "INSERT", "UPDATE", "UPDATE"]
+    assert _statements_on(queries, "extensions_extensionrun") == [
+        "UPDATE",
+        "INSERT",
+        "UPDATE",
+        "UPDATE",
+    ]
     stored = ExtensionRun.objects.get(pk=run.pk)
     assert _row(run) == _row(stored)
     assert run.status == ExtensionRun.Status.SUCCESS
-
-
-def _statements_on(queries: CaptureQueriesContext, table: str) -> list[str]:
-    return [q["sql"].split()[0] for q in queries.captured_queries if f'"{table}"' in q["sql"]]
 
 
 def test_a_new_file_s_runs_are_written_with_no_lock_un_flagging_or_tag_removal(
