@@ -36,7 +36,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Field, Q
+from django.db.models import Field
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -526,16 +526,6 @@ def _run_conclude(*, run: ExtensionRun, token: str, call: Future) -> ExtensionRu
     return _run_finish_success(run=run, token=token, result=result)
 
 
-def _claimable(now: datetime) -> Q:
-    """Runs whose lease (if any) has expired and whose next attempt is due.
-
-    `_claim_sql` writes the same conditions in SQL: a change here goes there too.
-    """
-    return Q(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now)) & Q(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + timedelta(seconds=1))
-    )
-
-
 def _run_claim(*, run_id: int, token: str) -> ExtensionRun | None:
     """Claim the run for `token`; the run with its asset and the version it runs on.
 
@@ -545,27 +535,15 @@ def _run_claim(*, run_id: int, token: str) -> ExtensionRun | None:
     CPU on a worker (figure 4).
     """
     now = timezone.now()
-    adapt = connection.ops.adapt_datetimefield_value
-    claim, load = _claim_sql(connection.vendor)
+    statements = _claim_sql(connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(
-            claim,
-            [
-                token,
-                adapt(now + timedelta(seconds=settings.EXTENSIONS_LEASE_SECONDS)),
-                adapt(now),
-                run_id,
-                ExtensionRun.Status.PENDING.value,
-                adapt(now),
-                adapt(now + timedelta(seconds=1)),
-            ],
-        )
+        cursor.execute(statements.claim, _claim_params(run_id=run_id, token=token, now=now))
         claimed = cursor.fetchall()
         if not claimed:
             return None
         run_fields, asset_fields, version_fields = _claim_columns()
         run = model_from_row(ExtensionRun, run_fields, claimed[0])
-        cursor.execute(load, [run.version_id, run.asset_id])
+        cursor.execute(statements.load, [run.version_id, run.asset_id])
         row = cursor.fetchone()
     asset = model_from_row(Asset, asset_fields, row[: len(asset_fields)])
     version_row = row[len(asset_fields) :]
@@ -592,9 +570,16 @@ def _claim_columns() -> tuple[list[Field], list[Field], list[Field]]:
     )
 
 
+@dataclass(frozen=True)
+class _ClaimStatements:
+    claim: str  # a worker's: returns the run
+    claim_in_hand: str  # the request's: matches only the attempts it has in hand
+    load: str  # the claimed run's asset joined to its version
+
+
 @functools.cache
-def _claim_sql(vendor: str) -> tuple[str, str]:
-    """The claim's UPDATE ... RETURNING (the conditions of `_claimable`) and its load."""
+def _claim_sql(vendor: str) -> _ClaimStatements:
+    """The claim's UPDATE (a run pending, its lease free, its next attempt due) and load."""
     quote = connection.ops.quote_name
     run_fields, asset_fields, version_fields = _claim_columns()
     run_meta, asset_meta, version_meta = ExtensionRun._meta, Asset._meta, AssetVersion._meta
@@ -603,24 +588,41 @@ def _claim_sql(vendor: str) -> tuple[str, str]:
     started_at = column_sql(ExtensionRun, "started_at")
     attempts = column_sql(ExtensionRun, "attempts")
     # Only the models' own table and column names, quoted; every value is a parameter.
-    claim = (
+    update = (
         f"UPDATE {quote(run_meta.db_table)} SET "  # noqa: S608
         f"{column_sql(ExtensionRun, 'lease_owner')} = %s, {lease_expires_at} = %s, "
         f"{attempts} = {attempts} + 1, {started_at} = COALESCE({started_at}, %s) "
         f"WHERE {quote(run_meta.pk.column)} = %s AND {column_sql(ExtensionRun, 'status')} = %s "
         f"AND ({lease_expires_at} IS NULL OR {lease_expires_at} < %s) "
-        f"AND ({next_attempt_at} IS NULL OR {next_attempt_at} <= %s) "
-        f"RETURNING {', '.join(quote(f.column) for f in run_fields)}"
+        f"AND ({next_attempt_at} IS NULL OR {next_attempt_at} <= %s)"
     )
     columns = [f"a.{quote(f.column)}" for f in asset_fields]
     columns += [f"v.{quote(f.column)}" for f in version_fields]
-    load = (
-        f"SELECT {', '.join(columns)} FROM {quote(asset_meta.db_table)} a "  # noqa: S608
-        f"LEFT JOIN {quote(version_meta.db_table)} v ON v.{quote(version_meta.pk.column)} = "
-        f"COALESCE(%s, a.{column_sql(Asset, 'current_version')}) "
-        f"WHERE a.{quote(asset_meta.pk.column)} = %s"
+    return _ClaimStatements(
+        claim=f"{update} RETURNING {', '.join(quote(f.column) for f in run_fields)}",
+        claim_in_hand=f"{update} AND {attempts} = %s",
+        load=(
+            f"SELECT {', '.join(columns)} FROM {quote(asset_meta.db_table)} a "  # noqa: S608
+            f"LEFT JOIN {quote(version_meta.db_table)} v ON v.{quote(version_meta.pk.column)} = "
+            f"COALESCE(%s, a.{column_sql(Asset, 'current_version')}) "
+            f"WHERE a.{quote(asset_meta.pk.column)} = %s"
+        ),
     )
-    return claim, load
+
+
+def _claim_params(*, run_id: int, token: str, now: datetime) -> list[Any]:
+    """The parameters of both claims' UPDATE, in order."""
+    adapt = connection.ops.adapt_datetimefield_value
+    return [
+        token,
+        adapt(now + timedelta(seconds=settings.EXTENSIONS_LEASE_SECONDS)),
+        adapt(now),
+        run_id,
+        ExtensionRun.Status.PENDING.value,
+        adapt(now),
+        # A retry due within the second is claimed now rather than after another sweep.
+        adapt(now + timedelta(seconds=1)),
+    ]
 
 
 def _run_claim_in_hand(*, run: ExtensionRun, token: str) -> bool:
@@ -630,18 +632,17 @@ def _run_claim_in_hand(*, run: ExtensionRun, token: str) -> bool:
     written (attempts + 1, the first start) are the row's; False if it did not match.
     """
     now = timezone.now()
-    claim = {
-        "lease_owner": token,
-        "lease_expires_at": now + timedelta(seconds=settings.EXTENSIONS_LEASE_SECONDS),
-        "attempts": run.attempts + 1,
-        "started_at": run.started_at or now,
-    }
-    if not ExtensionRun.objects.filter(
-        _claimable(now), pk=run.pk, status=ExtensionRun.Status.PENDING, attempts=run.attempts
-    ).update(**claim):
-        return False
-    for name, value in claim.items():
-        setattr(run, name, value)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _claim_sql(connection.vendor).claim_in_hand,
+            [*_claim_params(run_id=run.pk, token=token, now=now), run.attempts],
+        )
+        if not cursor.rowcount:
+            return False
+    run.lease_owner = token
+    run.lease_expires_at = now + timedelta(seconds=settings.EXTENSIONS_LEASE_SECONDS)
+    run.attempts += 1
+    run.started_at = run.started_at or now
     return True
 
 

@@ -11,9 +11,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from extensions.models import ExtensionRun, UnitAccount
+from extensions.models import ExtensionRun, UnitAccount, UnitLedgerEntry
 from extensions.selectors import extension_status, latest_extension_status, unit_balance
 from extensions.services import extension_run_execute, extension_runs_start, unit_account_topup
+from extensions.services.units import unit_account_get, units_change
 from extensions.tasks import run_extension
 from tests.extensions.helpers import aws, google, ledger, runs_request, tags
 from tests.factories import AssetFactory, make_image_bytes
@@ -258,6 +259,26 @@ def test_it_tops_up_units_with_a_ledger_entry() -> None:
     assert sorted(reasons) == [("grant", settings.EXTENSIONS_INITIAL_UNITS), ("topup", 500)]
 
 
+def test_a_reservation_is_one_statement_on_the_balance_and_a_refusal_writes_nothing() -> None:
+    account = unit_account_get()
+
+    with CaptureQueriesContext(connection) as queries:
+        balance = units_change(account=account, delta=-2, reason=UnitLedgerEntry.Reason.RESERVE)
+        refused = units_change(
+            account=account, delta=-(balance + 1), reason=UnitLedgerEntry.Reason.RESERVE
+        )
+
+    assert balance == settings.EXTENSIONS_INITIAL_UNITS - 2
+    assert refused is None
+    # The balance comes back from the UPDATE that changed it, not from a second read.
+    assert _statements_on(queries, "extensions_unitaccount") == ["UPDATE", "UPDATE"]
+    assert _statements_on(queries, "extensions_unitledgerentry") == ["INSERT"]
+    assert unit_balance() == balance
+    assert list(account.entries.filter(reason="reserve").values_list("delta", "balance_after")) == [
+        (-2, balance)
+    ]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_drops_the_result_of_an_attempt_whose_lease_was_taken_over(
     vision_fake, settings
@@ -277,6 +298,21 @@ def test_it_drops_the_result_of_an_attempt_whose_lease_was_taken_over(
     assert (run.status, run.attempts, run.units_charged) == ("success", 2, 2)
     assert ledger(run) == [("reserve", -2)]
     assert "Dog" not in [name for name, _, _ in tags(asset)]
+
+
+def test_the_request_does_not_claim_a_run_another_attempt_has_taken_since_it_was_written(
+    vision_fake,
+) -> None:
+    (run,) = runs_request(AssetFactory(), google(), start=False)
+    # A worker's attempt since: failed for a moment, its retry due now, its lease given back.
+    ExtensionRun.objects.filter(pk=run.pk).update(attempts=1)
+
+    statuses = extension_runs_start(runs=[run])
+
+    assert statuses == {run.pk: "pending"}
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.lease_owner) == ("pending", 1, "")
+    assert vision_fake.requests == []
 
 
 def test_it_sweeps_only_overdue_runs_that_no_live_worker_holds(vision_fake) -> None:
