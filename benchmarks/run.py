@@ -4,9 +4,9 @@ Real processes on loopback: gunicorn (gthread) serving the project, with two ext
 routes (`benchmarks/bench_urls.py`) for figure 1's baseline and the framework's share of
 it; clients in this process.
 Two runs, each in a process of its own: first on the services DATABASE_URL (PostgreSQL;
-a fresh `<name>_bench` database next to it, dropped at the end) and CELERY_BROKER_URL
-(Redis or RabbitMQ) name, filled with 100,000 assets; then a smaller one on the embedded
-defaults (a SQLite file, the filesystem broker, the --quick sizes). Results go to
+a fresh `<name>_bench` database next to it, dropped at the end, one run at a time) and
+CELERY_BROKER_URL (Redis or RabbitMQ) name, filled with 100,000 assets; then a smaller one
+on the embedded defaults (a SQLite file, the filesystem broker, the --quick sizes). Results go to
 var/bench/results.json and var/bench/results-embedded.json; each printed line says PASS,
 MISS or INFO; the exit status is 1 if a figure of the services run missed (the embedded
 run reads the development defaults and is reported, not judged for the exit status).
@@ -69,7 +69,12 @@ for noisy in ("httpx", "axes"):
 
 
 def bench_database_url(var_dir: Path) -> tuple[str, Callable[[], None]]:
-    """A fresh database for the run and a function that drops it."""
+    """A fresh database for the run and a function that drops it.
+
+    On PostgreSQL the run holds an advisory lock on the database's name until the drop: a
+    second run against the same server (another terminal, the timeline script) would
+    otherwise drop this run's database under it, and both would end in a traceback.
+    """
     configured = os.environ.get("DATABASE_URL", "")
     if not configured.startswith(("postgres://", "postgresql://")):
         return f"sqlite:///{var_dir / 'bench.sqlite3'}", lambda: None
@@ -77,17 +82,21 @@ def bench_database_url(var_dir: Path) -> tuple[str, Callable[[], None]]:
 
     parts = urlsplit(configured)
     name = parts.path.lstrip("/") + "_bench"
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    admin = psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True)
+    (locked,) = admin.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [name]).fetchone()
+    if not locked:
+        admin.close()
+        raise SystemExit(f"Another benchmark run is using the database {name}: wait for it to end.")
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.execute(f'CREATE DATABASE "{name}"')
 
-    def run_sql(sql: str) -> None:
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(sql)
+    def drop() -> None:
+        try:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            admin.close()  # the session's end releases the lock
 
-    run_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    run_sql(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}")), lambda: run_sql(
-        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-    )
+    return urlunsplit(parts._replace(path=f"/{name}")), drop
 
 
 def server_env(var_dir: Path, database_url: str) -> dict[str, str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.core.files.storage import storages
@@ -78,3 +80,29 @@ def test_every_step_the_tagged_upload_timeline_times_exists():
         module = importlib.import_module(module_name)
         owner = getattr(module, owner_name) if owner_name else module
         assert callable(getattr(owner, name)), f"{module_name}.{owner_name}.{name}"
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="the benchmarks' own database is made on PostgreSQL only",
+)
+def test_a_second_benchmark_run_on_the_server_is_refused_rather_than_dropping_the_first(
+    tmp_path, monkeypatch
+):
+    import psycopg
+
+    from benchmarks.run import bench_database_url
+
+    configured = urlsplit(os.environ["DATABASE_URL"])
+    monkeypatch.setenv("DATABASE_URL", urlunsplit(configured._replace(path="/guard_check")))
+    url, drop = bench_database_url(tmp_path)
+    try:
+        with pytest.raises(SystemExit, match="Another benchmark run is using"):
+            bench_database_url(tmp_path)
+        psycopg.connect(url).close()  # the first run's database is still there
+    finally:
+        drop()
+    url, drop = bench_database_url(tmp_path)  # free again once the first run has ended
+    drop()
+    with pytest.raises(psycopg.OperationalError, match="does not exist"):
+        psycopg.connect(url)
