@@ -6,10 +6,11 @@ it; clients in this process.
 Two runs, each in a process of its own: first on the services DATABASE_URL (PostgreSQL;
 a fresh `<name>_bench` database next to it, dropped at the end, one run at a time) and
 CELERY_BROKER_URL (Redis or RabbitMQ) name, filled with 100,000 assets; then a smaller one
-on the embedded defaults (a SQLite file, the filesystem broker, the --quick sizes). Results go to
-var/bench/results.json and var/bench/results-embedded.json; each printed line says PASS,
-MISS or INFO; the exit status is 1 if a figure of the services run missed (the embedded
-run reads the development defaults and is reported, not judged for the exit status).
+on the embedded defaults (a SQLite file, the filesystem broker, the --quick sizes).
+Results go to var/bench/results.json and var/bench/results-embedded.json; each printed
+line says PASS, MISS or INFO; the exit status is 1 if a figure of the services run missed
+(the embedded run reads the development defaults and is reported, not judged for the
+exit status).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
     CELERY_BROKER_URL=redis://127.0.0.1:6379/0 .venv/bin/python benchmarks/run.py
