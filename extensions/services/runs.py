@@ -620,7 +620,7 @@ def _claim_params(*, run_id: int, token: str, now: datetime) -> list[Any]:
         run_id,
         ExtensionRun.Status.PENDING.value,
         adapt(now),
-        # A retry due within the second is claimed now rather than after another sweep.
+        # A retry's task, sent with a countdown, may arrive a little before its time.
         adapt(now + timedelta(seconds=1)),
     ]
 
