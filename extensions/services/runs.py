@@ -615,7 +615,7 @@ def _claim_params(*, run_id: int, token: str, now: datetime) -> list[Any]:
     adapt = connection.ops.adapt_datetimefield_value
     return [
         token,
-        adapt(now + timedelta(seconds=settings.EXTENSIONS_LEASE_SECONDS)),
+        adapt(_lease_expiry(now)),
         adapt(now),
         run_id,
         ExtensionRun.Status.PENDING.value,
@@ -623,6 +623,11 @@ def _claim_params(*, run_id: int, token: str, now: datetime) -> list[Any]:
         # A retry's task, sent with a countdown, may arrive a little before its time.
         adapt(now + timedelta(seconds=1)),
     ]
+
+
+def _lease_expiry(now: datetime) -> datetime:
+    """When a lease taken or renewed at `now` runs out."""
+    return now + timedelta(seconds=settings.EXTENSIONS_LEASE_SECONDS)
 
 
 def _run_claim_in_hand(*, run: ExtensionRun, token: str) -> bool:
@@ -640,7 +645,7 @@ def _run_claim_in_hand(*, run: ExtensionRun, token: str) -> bool:
         if not cursor.rowcount:
             return False
     run.lease_owner = token
-    run.lease_expires_at = now + timedelta(seconds=settings.EXTENSIONS_LEASE_SECONDS)
+    run.lease_expires_at = _lease_expiry(now)
     run.attempts += 1
     run.started_at = run.started_at or now
     return True
@@ -738,9 +743,7 @@ def _lease_renew(*, run_id: int, token: str) -> bool:
     try:
         renewed = ExtensionRun.objects.filter(
             pk=run_id, status=ExtensionRun.Status.PENDING, lease_owner=token
-        ).update(
-            lease_expires_at=timezone.now() + timedelta(seconds=settings.EXTENSIONS_LEASE_SECONDS)
-        )
+        ).update(lease_expires_at=_lease_expiry(timezone.now()))
     except DatabaseError:
         # The database is away for a moment: try again at the next beat.
         logger.warning("Extension run %s: lease renewal failed", run_id)
