@@ -77,13 +77,18 @@ class Timeline:
         return timed
 
 
+def step_owner(module_name: str, owner_name: str) -> object:
+    """The module, or the class within it, that holds a step's function."""
+    module = importlib.import_module(module_name)
+    return getattr(module, owner_name) if owner_name else module
+
+
 def instrument(timeline: Timeline, *, instant_tagger: bool) -> None:
     from extensions.providers import local_tagging
     from extensions.providers.base import Label, TaggingResult
 
     for module_name, owner_name, name, step, on_entry in STEPS:
-        module = importlib.import_module(module_name)
-        owner = getattr(module, owner_name) if owner_name else module
+        owner = step_owner(module_name, owner_name)
         setattr(owner, name, timeline.wrap(getattr(owner, name), step, on_entry))
     # The tagger as a step, and its cost with the model's (in its thread) and the face
     # search's (in one of its own): thread CPU, so the request's thread does not count.

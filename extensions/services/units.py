@@ -55,13 +55,12 @@ def units_change(
     `savepoint=False` inside a transaction that an error here must fail anyway saves the
     savepoint's two statements (a caller that goes on after an error needs it).
     """
-    params = [delta, connection.ops.adapt_datetimefield_value(timezone.now()), account.pk]
+    updated_at = connection.ops.adapt_datetimefield_value(timezone.now())
     with transaction.atomic(savepoint=savepoint):
         with connection.cursor() as cursor:
-            if delta < 0:
-                cursor.execute(_balance_change_sql(guarded=True), [*params, -delta])
-            else:
-                cursor.execute(_balance_change_sql(guarded=False), params)
+            cursor.execute(
+                _balance_change_sql(connection.vendor), [delta, updated_at, account.pk, delta]
+            )
             changed = cursor.fetchone()
         if changed is None:
             return None
@@ -80,18 +79,19 @@ def units_change(
 
 
 @functools.cache
-def _balance_change_sql(*, guarded: bool) -> str:
+def _balance_change_sql(vendor: str) -> str:
     """UPDATE ... RETURNING the new balance (PostgreSQL, SQLite 3.35+): one statement
     where the ORM's update() and a read of the balance back took two on every
-    reservation of a tagged upload. `guarded` refuses to go below zero."""
+    reservation of a tagged upload. It matches no row when the balance would go below
+    zero (the `unit_balance_not_negative` constraint, so a top-up always matches)."""
     quote = connection.ops.quote_name
     balance = column_sql(UnitAccount, "balance")
-    guard = f" AND {balance} >= %s" if guarded else ""
     # Only the model's own table and column names, quoted; every value is a parameter.
     return (
         f"UPDATE {quote(UnitAccount._meta.db_table)} "  # noqa: S608
         f"SET {balance} = {balance} + %s, {column_sql(UnitAccount, 'updated_at')} = %s "
-        f"WHERE {quote(UnitAccount._meta.pk.column)} = %s{guard} RETURNING {balance}"
+        f"WHERE {quote(UnitAccount._meta.pk.column)} = %s AND {balance} + %s >= 0 "
+        f"RETURNING {balance}"
     )
 
 

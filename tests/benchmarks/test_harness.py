@@ -72,14 +72,11 @@ def test_the_framework_upload_stores_the_bytes_behind_the_api_s_key_check(api_cl
 
 
 def test_every_step_the_tagged_upload_timeline_times_exists():
-    import importlib
-
-    from benchmarks.timeline_tagged_upload import STEPS
+    from benchmarks.timeline_tagged_upload import STEPS, step_owner
 
     for module_name, owner_name, name, _, _ in STEPS:
-        module = importlib.import_module(module_name)
-        owner = getattr(module, owner_name) if owner_name else module
-        assert callable(getattr(owner, name)), f"{module_name}.{owner_name}.{name}"
+        owner = step_owner(module_name, owner_name)
+        assert callable(getattr(owner, name, None)), f"{module_name}.{owner_name}.{name}"
 
 
 @pytest.mark.skipif(
